@@ -1,0 +1,34 @@
+// Package geostack lets a Go service use an OpenStack cloud that is spread over
+// several geographic locations sharing one Keystone, and sold by several product
+// domains from the same infrastructure.
+//
+// The cloud it serves has one Keystone database replicated between locations
+// (JP, US, SG, ...), each location running its own Keystone API, its auth_url,
+// and holding one or more OpenStack regions. Users and projects are written
+// only at the primary location; the others read a replica that may lag.
+// Keystone domains are products (brands, OEM partners): each owns a name
+// prefix for its users, projects, images, flavors and volume types.
+//
+// geostack makes one token do the work of thousands: every gophercloud
+// ServiceClient of one identity and scope, for any service in any region,
+// shares one cached token. It authenticates at the caller's own location
+// first and fails over to the others when that one is down, and it keeps each
+// domain's users inside the domain's namespace.
+//
+// The packages, lowest layer first:
+//
+//   - catalog: the service catalog as an immutable index; deterministic
+//     endpoint selection with typed errors.
+//   - identity: Keystone v3 through gophercloud: credentials, scopes, issuing
+//     and validating tokens, the parsed Token, typed errors, redaction.
+//   - region: locations, auth_url ordering (home first), health and failover,
+//     the primary location, replication-lag-tolerant retries.
+//   - tokencache: one token per identity and scope, lock-free reads, coalesced
+//     fetches, proactive refresh, exact invalidation; an optional shared tier.
+//   - domain: the product-domain registry, name prefixes, and visibility
+//     filters for images, flavors and volume types.
+//   - identity/authtoken: an http.Handler that validates incoming Keystone
+//     tokens for SaaS backends.
+//   - internal/testserver: an in-process fake of the whole cloud, used by the
+//     tests and the examples.
+package geostack
