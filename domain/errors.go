@@ -1,0 +1,88 @@
+package domain
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// ErrInvalid is matched (errors.Is) by every *ConfigError: a domain list or
+// policy that cannot be used.
+var ErrInvalid = errors.New("domain: invalid configuration")
+
+// ErrUnknownDomain is returned by Registry.Filter for a domain that is not
+// registered.
+var ErrUnknownDomain = errors.New("domain: unknown domain")
+
+// ConfigError says what is wrong with a domain list, where, and which
+// domains are involved. It matches ErrInvalid.
+type ConfigError struct {
+	// File is the file the list came from; empty for New and Load.
+	File string
+	// Line and Column locate the offending JSON value (1-based); zero
+	// when the list did not come from JSON or the place is unknown.
+	Line, Column int
+	// Key is the JSON path of the offending value, such as
+	// "domains[1].prefix" or "domains[0].endpoints.JP.user_auth_url".
+	Key string
+	// Domains names the domains involved, in the order they were given.
+	Domains []string
+	// Reason says what is wrong.
+	Reason string
+	// Err is the underlying error, if any.
+	Err error
+
+	index int // element of the list the error is about, -1 if none
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("domain: ")
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Column))
+		}
+		b.WriteString(": ")
+	} else if e.Line > 0 {
+		b.WriteString("line " + strconv.Itoa(e.Line) + " column " + strconv.Itoa(e.Column) + ": ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Reason)
+	if e.Err != nil {
+		if e.Reason != "" {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrInvalid.
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalid }
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ListError is a listing that failed part way: Page pages had been
+// received, and the items of those pages may already have been yielded.
+type ListError struct {
+	// Kind is what was being listed: "images", "flavors" or "volume types".
+	Kind string
+	// Page is the 1-based number of the page that failed.
+	Page int
+	// Err is the error from gophercloud or the service; use
+	// gophercloud.ResponseCodeIs to test its status code.
+	Err error
+}
+
+// Error implements error.
+func (e *ListError) Error() string {
+	return "domain: listing " + e.Kind + ": page " + strconv.Itoa(e.Page) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *ListError) Unwrap() error { return e.Err }
