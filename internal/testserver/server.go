@@ -46,10 +46,10 @@ type Server struct {
 	expWin   time.Duration
 	opts     Options
 
-	primary   string
-	locs      map[string]*location
-	locOrder  []string
-	regionLoc map[string]string // region -> location
+	primary     string
+	locs        map[string]*location
+	locOrder    []string
+	regionLoc   map[string]string // region -> location
 	regionOrder []string
 
 	st       *store

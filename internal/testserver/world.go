@@ -369,3 +369,13 @@ func cloneMap(m map[string]string) map[string]string {
 	}
 	return c
 }
+
+// Network returns the first network with the given name or id, or the zero Network.
+func (w *World) Network(nameOrID string) Network {
+	for _, n := range w.Networks {
+		if n.Name == nameOrID || n.ID == nameOrID {
+			return n
+		}
+	}
+	return Network{}
+}
