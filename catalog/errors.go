@@ -59,8 +59,10 @@ func (e *NotFoundError) Error() string {
 	switch {
 	case e.Empty:
 		b.WriteString("the catalog is empty")
-	case len(e.Regions) == 0 && len(e.Interfaces) == 0:
+	case !slices.Contains(e.Types, official):
 		fmt.Fprintf(&b, "the catalog has no %q; it has types [%s]", official, strings.Join(e.Types, " "))
+	case e.Query.Region != "" && len(e.Regions) == 0:
+		fmt.Fprintf(&b, "%q has endpoints only without a region; ask with no Region", official)
 	case e.Query.Region != "" && !slices.Contains(e.Regions, e.Query.Region):
 		fmt.Fprintf(&b, "%q is in regions [%s]", official, strings.Join(e.Regions, " "))
 	case e.Query.Name != "" && !slices.Contains(e.Names, e.Query.Name):
