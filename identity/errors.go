@@ -1,0 +1,176 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+)
+
+// Sentinel errors. Every error this package returns is an *Error that
+// matches one of them with errors.Is.
+var (
+	// ErrInvalidCredential: the credential, the scope or an argument (the
+	// auth URL, an empty token) is malformed or a bad combination; it was
+	// rejected before any request was made. Keystone answering 400 Bad
+	// Request matches it too.
+	ErrInvalidCredential = errors.New("identity: invalid credential or scope")
+	// ErrUnauthorized: Keystone answered 401 (wrong password, unknown
+	// user, expired or invalid caller token).
+	ErrUnauthorized = errors.New("identity: unauthorized")
+	// ErrForbidden: Keystone answered 403.
+	ErrForbidden = errors.New("identity: forbidden")
+	// ErrNotFound: the subject token of a validation is unknown, expired or
+	// revoked (Keystone answered 404).
+	ErrNotFound = errors.New("identity: token not found")
+	// ErrUnavailable: Keystone could not be reached or failed: connection
+	// refused, timeout, or a 5xx answer.
+	ErrUnavailable = errors.New("identity: keystone unavailable")
+	// ErrBadResponse: Keystone answered, but the answer could not be used:
+	// malformed JSON, a missing field, or a body over the size limit.
+	ErrBadResponse = errors.New("identity: bad response")
+)
+
+// Error is the error of a Keystone operation. It never contains a token, a
+// password or a secret.
+type Error struct {
+	// Op is the operation: "issue", "validate", "check" or "revoke".
+	Op string
+	// URL is the auth_url the operation went to (it holds no secret).
+	URL string
+	// Status is the HTTP status Keystone answered, or 0 if none.
+	Status int
+	// Message is Keystone's own error message, if it gave one.
+	Message string
+	// Kind is the sentinel the error matches (ErrUnauthorized, ...).
+	Kind error
+	// Err is the underlying cause, if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("identity: ")
+	b.WriteString(e.Op)
+	if e.URL != "" {
+		b.WriteString(" at ")
+		b.WriteString(e.URL)
+	}
+	b.WriteString(": ")
+	b.WriteString(strings.TrimPrefix(e.Kind.Error(), "identity: "))
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel kind and the cause, so that errors.Is matches
+// both.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// maxMessage bounds the Keystone message kept in an *Error.
+const maxMessage = 512
+
+// classify turns what gophercloud returned for operation op at authURL
+// into an *Error. secrets are the secrets the request carried: they are
+// scrubbed from Keystone's message in case a server or proxy echoes them.
+func classify(op, authURL string, err error, secrets ...string) *Error {
+	e := &Error{Op: op, URL: authURL}
+	var tooLarge *bodyTooLargeError
+	var code gophercloud.ErrUnexpectedResponseCode
+	var codePtr *gophercloud.ErrUnexpectedResponseCode
+	var uerr *url.Error
+	var nerr net.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		e.Kind, e.Err = ErrBadResponse, tooLarge
+	case errors.As(err, &code) || errors.As(err, &codePtr):
+		if codePtr != nil {
+			code = *codePtr
+		}
+		e.Status = code.Actual
+		e.Message = keystoneMessage(code.Body, secrets)
+		e.Kind = statusKind(op, code.Actual)
+	case errors.As(err, &uerr):
+		// The request did not get an answer: refused, reset, timed out,
+		// or the caller's context ended. Keep the cause (not the
+		// url.Error, whose text repeats method and URL) so that
+		// errors.Is(err, context.Canceled) holds.
+		e.Kind, e.Err = ErrUnavailable, uerr.Err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr):
+		// Failed while reading the body.
+		e.Kind, e.Err = ErrUnavailable, err
+	default:
+		// The answer came but did not decode: gophercloud's JSON
+		// decoding errors name a type or a character, never a value.
+		e.Kind, e.Err = ErrBadResponse, err
+	}
+	return e
+}
+
+// statusKind maps an unexpected HTTP status to a sentinel.
+func statusKind(op string, status int) error {
+	switch {
+	case status == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case status == http.StatusForbidden:
+		return ErrForbidden
+	case status == http.StatusNotFound && op != opIssue:
+		return ErrNotFound
+	case status == http.StatusBadRequest:
+		// Keystone judged the request malformed: a credential or scope
+		// it does not accept.
+		return ErrInvalidCredential
+	case status == http.StatusTooManyRequests, status >= 500:
+		return ErrUnavailable
+	default:
+		// 404 on issue (no Keystone tokens API at this URL), 3xx, other
+		// 4xx: an answer this package cannot use.
+		return ErrBadResponse
+	}
+}
+
+// keystoneMessage extracts Keystone's {"error":{"message":...}} from an
+// error body, bounded, on one line, and with any secret of the request
+// replaced. Anything else in the body is dropped.
+func keystoneMessage(body []byte, secrets []string) string {
+	var b struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return ""
+	}
+	m := b.Error.Message
+	for _, s := range secrets {
+		if s != "" {
+			m = strings.ReplaceAll(m, s, "[REDACTED]")
+		}
+	}
+	m = strings.Join(strings.Fields(m), " ")
+	m = strings.ToValidUTF8(m, "?")
+	if len(m) > maxMessage {
+		m = strings.ToValidUTF8(m[:maxMessage], "") + "…"
+	}
+	return m
+}
