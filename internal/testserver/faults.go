@@ -81,6 +81,8 @@ type Fault struct {
 // location target closes its listener; it panics if the listener cannot be
 // reopened when the fault is later cleared or replaced.
 func (s *Server) SetFault(t Target, f Fault) {
+	s.setMu.Lock() // keeps listener state in step with the fault table
+	defer s.setMu.Unlock()
 	s.faultMu.Lock()
 	prev := s.faults[t]
 	if f == (Fault{}) {

@@ -15,7 +15,7 @@ import (
 
 // identityClient returns a gophercloud identity v3 client for authURL,
 // optionally carrying a token.
-func identityClient(t *testing.T, authURL, tok string) *gophercloud.ServiceClient {
+func identityClient(t testing.TB, authURL, tok string) *gophercloud.ServiceClient {
 	t.Helper()
 	pc, err := openstack.NewClient(authURL)
 	if err != nil {
@@ -106,4 +106,8 @@ func TestWrongPassword(t *testing.T) {
 	if diff := cmp.Diff(want, string(e.Body)); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}
+}
+
+func benchIdentityClient(b *testing.B, authURL string) *gophercloud.ServiceClient {
+	return identityClient(b, authURL, "")
 }

@@ -57,6 +57,7 @@ type Server struct {
 	catalogs sync.Map // project id ("" for unsubstituted) -> []catalogEntry
 	tmpl     []catalogEntry
 
+	setMu   sync.Mutex // serializes SetFault
 	faultMu sync.RWMutex
 	faults  map[Target]Fault
 

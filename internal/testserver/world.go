@@ -47,14 +47,16 @@ const (
 	RoleService = "service"
 )
 
-// ServiceUsers are the Default-domain service users seeded by DefaultWorld;
-// each has the service and admin roles on ServiceProject and the password
-// ServicePassword.
-var ServiceUsers = []string{"nova", "glance", "cinder", "neutron"}
+// ServiceUsers returns the Default-domain service users seeded by
+// DefaultWorld: nova, glance, cinder and neutron. Each has the service and
+// admin roles on ServiceProject and the password ServicePassword.
+func ServiceUsers() []string { return []string{"nova", "glance", "cinder", "neutron"} }
 
-// ProductDomains are the product domains seeded by DefaultWorld. Each one's
-// name is also its prefix: users gncu00000001…, projects gnct00000001….
-var ProductDomains = []string{"gnc", "zjp", "zsg"}
+// ProductDomains returns the product domains seeded by DefaultWorld: gnc,
+// zjp and zsg. Each one's name is also its prefix: users gncu00000001…,
+// projects gnct00000001…, images gnc_centos…, flavors gnc_g-1gb…, volume
+// types gnc_ssd….
+func ProductDomains() []string { return []string{"gnc", "zjp", "zsg"} }
 
 // UsersPerDomain is how many users (and projects) DefaultWorld seeds in each
 // product domain.
@@ -156,8 +158,8 @@ type Network struct {
 // service resources. New copies it, so changing a World after New has no
 // effect on a running Server.
 type World struct {
-	// Locations lists the locations; the first regions of each are served
-	// on the location's listener.
+	// Locations lists the locations; each gets its own listener serving its
+	// Keystone and its regions' services.
 	Locations []Location
 	// Primary is the name of the only location that accepts writes.
 	Primary string
@@ -209,7 +211,7 @@ func DefaultWorld() *World {
 		RoleAssignment{UserID: admin.ID, Role: RoleAdmin, DomainID: DefaultDomainID},
 		RoleAssignment{UserID: admin.ID, Role: RoleAdmin, System: true},
 	)
-	for _, name := range ServiceUsers {
+	for _, name := range ServiceUsers() {
 		u := User{ID: SeedID("user", name), Name: name, DomainID: DefaultDomainID, Password: ServicePassword}
 		w.Users = append(w.Users, u)
 		w.Assignments = append(w.Assignments,
@@ -230,7 +232,7 @@ func DefaultWorld() *World {
 	w.VolumeTypes = append(w.VolumeTypes, VolumeType{ID: seedUUID("volumetype", "default"), Name: "default", Description: "Default Volume Type", IsPublic: true})
 	w.Networks = append(w.Networks, Network{ID: seedUUID("network", "ext-net"), Name: "ext-net", ProjectID: adminProject.ID, Shared: true, External: true})
 
-	for _, d := range ProductDomains {
+	for _, d := range ProductDomains() {
 		dom := Domain{ID: SeedID("domain", d), Name: d, Prefix: d}
 		w.Domains = append(w.Domains, dom)
 		var firstProject string
