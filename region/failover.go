@@ -1,0 +1,278 @@
+package region
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/geostack/geostack/identity"
+)
+
+// Issuer issues a token at one auth_url. *identity.Client satisfies it.
+// Implementations must be safe for concurrent use and must return errors
+// that match identity's sentinels (identity.ErrUnavailable for a
+// connection error, timeout or 5xx; identity.ErrUnauthorized for a 401; …),
+// which decide whether the resolver fails over.
+type Issuer interface {
+	Issue(ctx context.Context, authURL string, c identity.Credential, s identity.Scope) (*identity.Token, error)
+}
+
+// IssuerFunc adapts a function to Issuer.
+type IssuerFunc func(ctx context.Context, authURL string, c identity.Credential, s identity.Scope) (*identity.Token, error)
+
+// Issue calls f.
+func (f IssuerFunc) Issue(ctx context.Context, authURL string, c identity.Credential, s identity.Scope) (*identity.Token, error) {
+	return f(ctx, authURL, c, s)
+}
+
+// Validator validates a subject token at one auth_url, authenticating with
+// a service token. *identity.Client satisfies it. The concurrency and error
+// contract is Issuer's; identity.ErrNotFound means the subject token is
+// unknown, expired or revoked.
+type Validator interface {
+	Validate(ctx context.Context, authURL, serviceToken, subjectToken string, o identity.ValidateOptions) (*identity.Token, error)
+}
+
+// ValidatorFunc adapts a function to Validator.
+type ValidatorFunc func(ctx context.Context, authURL, serviceToken, subjectToken string, o identity.ValidateOptions) (*identity.Token, error)
+
+// Validate calls f.
+func (f ValidatorFunc) Validate(ctx context.Context, authURL, serviceToken, subjectToken string, o identity.ValidateOptions) (*identity.Token, error) {
+	return f(ctx, authURL, serviceToken, subjectToken, o)
+}
+
+// Compile-time checks.
+var (
+	_ Issuer    = IssuerFunc(nil)
+	_ Validator = ValidatorFunc(nil)
+)
+
+// Issue issues a token for cred and scope, trying the auth_urls in
+// Order(home). It fails over on faults only (see the package doc); a 401 at
+// a replica is retried once at the primary, since the user may be too new
+// for the replica to know. If no auth_url answers, the error is an
+// *AllFailedError listing each one and why.
+func (r *Resolver) Issue(ctx context.Context, home string, is Issuer, cred identity.Credential, scope identity.Scope) (*identity.Token, error) {
+	loc, err := r.location(home)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx, request{
+		op:       "issue",
+		home:     home,
+		plan:     loc.plan,
+		failover: isFault,
+		lag:      func(err error) bool { return errors.Is(err, identity.ErrUnauthorized) },
+		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
+			return is.Issue(ctx, authURL, cred, scope)
+		},
+	})
+}
+
+// Fetcher returns a function that issues a token for cred and scope from
+// home with failover, as Issue does. It fits tokencache.FetchFunc.
+func (r *Resolver) Fetcher(home string, is Issuer, cred identity.Credential, scope identity.Scope) func(context.Context) (*identity.Token, error) {
+	return func(ctx context.Context) (*identity.Token, error) {
+		return r.Issue(ctx, home, is, cred, scope)
+	}
+}
+
+// Validate validates subject with serviceToken, trying the auth_urls in
+// Order(home) with the same failover as Issue. A 404 (identity.ErrNotFound)
+// at a replica is retried once at the primary, since the token's user or
+// project may be too new for the replica to know.
+func (r *Resolver) Validate(ctx context.Context, home string, v Validator, serviceToken, subject string, o identity.ValidateOptions) (*identity.Token, error) {
+	loc, err := r.location(home)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx, request{
+		op:       "validate",
+		home:     home,
+		plan:     loc.plan,
+		failover: isFault,
+		lag:      func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
+		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
+			return v.Validate(ctx, authURL, serviceToken, subject, o)
+		},
+	})
+}
+
+// Write runs fn, an identity write (creating or deleting a user, a project
+// or an application credential), against the primary location. A location
+// other than the primary is refused with a *NotPrimaryError matching
+// ErrNotPrimary, and fn does not run.
+//
+// fn gets an auth_url of the primary and a context bounded by
+// Config.AttemptTimeout. Since a write may not be idempotent, fn is run at
+// the primary's next auth_url only when the previous one was not reached
+// at all (connection refused, or its circuit open); an error after the
+// request may have been sent (a timeout, a 5xx) is returned as it is,
+// after counting against the auth_url's circuit.
+func (r *Resolver) Write(ctx context.Context, location string, fn func(ctx context.Context, authURL string) error) error {
+	if _, err := r.location(location); err != nil {
+		return err
+	}
+	if location != r.primary {
+		return &NotPrimaryError{Location: location, Primary: r.primary}
+	}
+	_, err := r.run(ctx, request{
+		op:       "write",
+		home:     location,
+		plan:     r.byName[r.primary].circuits,
+		failover: notSent,
+		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
+			return nil, fn(ctx, authURL)
+		},
+	})
+	return err
+}
+
+// request is one Issue, Validate or Write.
+type request struct {
+	op   string
+	home string
+	plan []*circuit
+	call func(ctx context.Context, authURL string) (*identity.Token, error)
+	// failover reports whether a fault may be retried at the next auth_url.
+	failover func(error) bool
+	// lag reports whether an answer from a replica is retried at the
+	// primary; nil means never.
+	lag func(error) bool
+}
+
+// status is how a series of attempts ended.
+type status int
+
+const (
+	done      status = iota // an auth_url answered (with a token or an error)
+	exhausted               // no auth_url answered
+	canceled                // the caller's context ended
+)
+
+// result is the outcome of a series of attempts.
+type result struct {
+	status status
+	tok    *identity.Token
+	err    error
+	by     *circuit // the circuit that answered, when done
+}
+
+// run carries out req: failover along the plan, then at most one
+// replication-lag retry at the primary.
+func (r *Resolver) run(ctx context.Context, req request) (*identity.Token, error) {
+	var tried []Attempt
+	res := r.try(ctx, req, req.plan, &tried)
+	if res.status == done && res.err != nil && req.lag != nil && !res.by.primary && req.lag(res.err) {
+		r.lagRetries.Add(1)
+		var primaryTried []Attempt
+		pres := r.try(ctx, req, r.byName[r.primary].circuits, &primaryTried)
+		switch pres.status {
+		case done, canceled:
+			res = pres
+		case exhausted:
+			// The primary could not be asked: the replica's answer stands.
+		}
+	}
+	switch res.status {
+	case done:
+		return res.tok, res.err
+	case canceled:
+		return nil, res.err
+	}
+	return nil, &AllFailedError{Op: req.op, Home: req.home, Attempts: tried}
+}
+
+// try attempts plan in health order. If every circuit of the plan is open,
+// it probes them early rather than fail on a verdict that may be stale.
+func (r *Resolver) try(ctx context.Context, req request, plan []*circuit, tried *[]Attempt) result {
+	start := len(*tried)
+	res, sent := r.pass(ctx, req, r.ordered(plan), false, tried)
+	if res.status == exhausted && sent == 0 {
+		*tried = (*tried)[:start]
+		res, _ = r.pass(ctx, req, plan, true, tried)
+	}
+	return res
+}
+
+// pass makes one attempt at each circuit of plan that lets it through,
+// until one answers.
+func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, early bool, tried *[]Attempt) (res result, sent int) {
+	moved := false
+	for _, c := range plan {
+		if ctx.Err() != nil {
+			return canceledResult(ctx, req), sent
+		}
+		ok, probe := c.acquire(r.clock.Now(), early)
+		if !ok {
+			c.skips.Add(1)
+			*tried = append(*tried, Attempt{AuthURL: c.authURL, Location: c.location, Skipped: true})
+			moved = true
+			continue
+		}
+		if moved {
+			r.failovers.Add(1)
+		}
+		sent++
+		r.attempts.Add(1)
+		c.attempts.Add(1)
+		actx, cancel := context.WithTimeout(ctx, r.attemptTimeout)
+		tok, err := req.call(actx, c.authURL)
+		cancel()
+		now := r.clock.Now()
+		switch {
+		case err == nil:
+			c.report(answered, probe, now)
+			return result{status: done, tok: tok, by: c}, sent
+		case ctx.Err() != nil:
+			c.report(abandoned, probe, now)
+			return canceledResult(ctx, req), sent
+		case isFault(err):
+			c.report(fault, probe, now)
+			r.faults.Add(1)
+			*tried = append(*tried, Attempt{AuthURL: c.authURL, Location: c.location, Err: err})
+			if !req.failover(err) {
+				return result{status: done, err: err, by: c}, sent
+			}
+			moved = true
+		case errors.Is(err, identity.ErrInvalidCredential):
+			// Rejected before any request: no word on the auth_url's health.
+			c.report(abandoned, probe, now)
+			return result{status: done, err: err, by: c}, sent
+		default:
+			// An answer (401, 403, 404, ...): the auth_url is alive.
+			c.report(answered, probe, now)
+			return result{status: done, err: err, by: c}, sent
+		}
+	}
+	return result{status: exhausted}, sent
+}
+
+// canceledResult is the end of a request whose caller gave up.
+func canceledResult(ctx context.Context, req request) result {
+	return result{status: canceled, err: fmt.Errorf("region: %s from %s stopped: %w", req.op, req.home, ctx.Err())}
+}
+
+// isFault reports whether err is a fault of the auth_url rather than an
+// answer: Keystone unreachable, timed out, failing with a 5xx, or answering
+// something unusable.
+func isFault(err error) bool {
+	if errors.Is(err, identity.ErrUnavailable) || errors.Is(err, identity.ErrBadResponse) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var sc interface{ GetStatusCode() int }
+	return errors.As(err, &sc) && sc.GetStatusCode() >= 500
+}
+
+// notSent reports whether err says the request never reached the server,
+// so that a non-idempotent request may safely go elsewhere.
+func notSent(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}

@@ -1,0 +1,183 @@
+package region
+
+import (
+	"errors"
+	"slices"
+	"sort"
+	"sync/atomic"
+	"time"
+)
+
+// Resolver answers where a client's Keystone is and talks to it with
+// failover. It is safe for concurrent use; reads of the region map and the
+// orders are lock-free, and each auth_url's circuit has its own small lock.
+type Resolver struct {
+	primary        string
+	names          []string             // locations, configured order
+	byName         map[string]*location // immutable after New
+	configured     map[string]string    // region -> location, immutable
+	learned        atomic.Pointer[map[string]string]
+	attemptTimeout time.Duration
+	clock          Clock
+
+	attempts   atomic.Uint64
+	faults     atomic.Uint64
+	failovers  atomic.Uint64
+	lagRetries atomic.Uint64
+}
+
+// location is a configured location with its circuits and its failover
+// plan (its own auth_urls first, then the other locations').
+type location struct {
+	name     string
+	circuits []*circuit // own auth_urls
+	plan     []*circuit // own first, then the others in configured order
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+// New checks cfg and returns a Resolver. Every problem found is reported,
+// joined with errors.Join; each is a *ConfigError matching
+// ErrInvalidConfig. Nothing is half-built: on error the Resolver is nil.
+func New(cfg Config) (*Resolver, error) {
+	if errs := cfg.validate(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	r := &Resolver{
+		primary:        cfg.Primary,
+		byName:         make(map[string]*location, len(cfg.Locations)),
+		configured:     map[string]string{},
+		attemptTimeout: cfg.AttemptTimeout,
+		clock:          cfg.Clock,
+	}
+	if r.attemptTimeout == 0 {
+		r.attemptTimeout = DefaultAttemptTimeout
+	}
+	if r.clock == nil {
+		r.clock = wallClock{}
+	}
+	threshold, coolDown := cfg.FailureThreshold, cfg.CoolDown
+	if threshold == 0 {
+		threshold = DefaultFailureThreshold
+	}
+	if coolDown == 0 {
+		coolDown = DefaultCoolDown
+	}
+	var all []*circuit
+	for _, l := range cfg.Locations {
+		loc := &location{name: l.Name}
+		for _, u := range l.AuthURLs {
+			loc.circuits = append(loc.circuits, &circuit{
+				authURL:   u,
+				location:  l.Name,
+				primary:   l.Name == cfg.Primary,
+				threshold: threshold,
+				coolDown:  coolDown,
+				logger:    cfg.Logger,
+			})
+		}
+		all = append(all, loc.circuits...)
+		for _, reg := range l.Regions {
+			r.configured[reg] = l.Name
+		}
+		r.names = append(r.names, l.Name)
+		r.byName[l.Name] = loc
+	}
+	for _, loc := range r.byName {
+		loc.plan = append(slices.Clone(loc.circuits), slices.DeleteFunc(slices.Clone(all),
+			func(c *circuit) bool { return c.location == loc.name })...)
+	}
+	return r, nil
+}
+
+// Primary returns the name of the primary location, the only one that
+// accepts identity writes.
+func (r *Resolver) Primary() string { return r.primary }
+
+// PrimaryAuthURLs returns the primary location's auth_urls, healthy ones
+// first.
+func (r *Resolver) PrimaryAuthURLs() []string {
+	return urlsOf(r.ordered(r.byName[r.primary].circuits))
+}
+
+// Locations returns the configured location names, in configured order.
+func (r *Resolver) Locations() []string { return slices.Clone(r.names) }
+
+// LocationOf returns the location that holds region: as configured, or as
+// learned from Keystone's parent_region_id (Learn). An unknown region is a
+// *UnknownRegionError matching ErrUnknownRegion. It does not allocate when
+// the region is known.
+func (r *Resolver) LocationOf(region string) (string, error) {
+	if l, ok := r.configured[region]; ok {
+		return l, nil
+	}
+	if m := r.learned.Load(); m != nil {
+		if l, ok := (*m)[region]; ok {
+			return l, nil
+		}
+	}
+	return "", &UnknownRegionError{Region: region, Known: r.knownRegions()}
+}
+
+// knownRegions lists every configured and learned region, sorted.
+func (r *Resolver) knownRegions() []string {
+	var known []string
+	for reg := range r.configured {
+		known = append(known, reg)
+	}
+	if m := r.learned.Load(); m != nil {
+		for reg := range *m {
+			if _, dup := r.configured[reg]; !dup {
+				known = append(known, reg)
+			}
+		}
+	}
+	sort.Strings(known)
+	return known
+}
+
+// Order returns the auth_urls in the order a client at location home tries
+// them: home's own first, then the other locations' in configured order,
+// with the auth_urls whose circuit is open moved to the end (keeping their
+// relative order). It returns nil when home is not a configured location;
+// Issue, Validate and Write report that as *UnknownLocationError.
+func (r *Resolver) Order(home string) []string {
+	loc, ok := r.byName[home]
+	if !ok {
+		return nil
+	}
+	return urlsOf(r.ordered(loc.plan))
+}
+
+// ordered returns plan with its unusable circuits moved to the end.
+func (r *Resolver) ordered(plan []*circuit) []*circuit {
+	now := r.clock.Now()
+	out := make([]*circuit, 0, len(plan))
+	var down []*circuit
+	for _, c := range plan {
+		if c.usable(now) {
+			out = append(out, c)
+		} else {
+			down = append(down, c)
+		}
+	}
+	return append(out, down...)
+}
+
+// location returns the named location or an *UnknownLocationError.
+func (r *Resolver) location(name string) (*location, error) {
+	if loc, ok := r.byName[name]; ok {
+		return loc, nil
+	}
+	return nil, &UnknownLocationError{Location: name, Known: r.Locations()}
+}
+
+func urlsOf(cs []*circuit) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.authURL
+	}
+	return out
+}
