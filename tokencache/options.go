@@ -1,0 +1,171 @@
+package tokencache
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults of Options. Keystone issues tokens for one hour by default; the
+// figures below are chosen for that and scale with other lifetimes.
+const (
+	// DefaultRefreshShare opens the refresh window when a quarter of the
+	// token's lifetime is left (15 minutes of a 1-hour token). A token
+	// POST is expensive (a bcrypt check, a row replicated to every
+	// location), so the cache uses 3/4 of each token before replacing it:
+	// about 1.33 tokens per identity and hour. The 15 minutes left are the
+	// margin in which a Keystone outage, a failover to another location
+	// or replication lag is ridden out with retries while requests keep
+	// being served.
+	DefaultRefreshShare = 0.25
+	// DefaultRefreshFloor keeps the window at least 2 minutes long for
+	// short-lived tokens (25% of a 5-minute token would leave 75 s for a
+	// fetch that may have to fail over across locations). The floor never
+	// makes the window longer than half the lifetime, so a very short
+	// token is still used for half of its life.
+	DefaultRefreshFloor = 2 * time.Minute
+	// DefaultJitter opens each token's window earlier by a random share of
+	// up to 10% of the window (up to 90 s for a 1-hour token), drawn per
+	// token. Processes started together (a deploy, a restart after an
+	// outage) would otherwise all refresh in the same second; the jitter
+	// only ever lengthens the window, never shortens it.
+	DefaultJitter = 0.10
+	// DefaultExpiryMargin treats a token as expired 30 s before its local
+	// expiry (at most 10% of its lifetime), so that a request does not set
+	// out with a token that dies in flight.
+	DefaultExpiryMargin = 30 * time.Second
+	// DefaultFetchTimeout bounds one fetch, which may fail over across
+	// locations: long enough for a slow inter-location link, short enough
+	// that waiters get an answer.
+	DefaultFetchTimeout = time.Minute
+	// DefaultBackoffMin and DefaultBackoffMax bound the wait between
+	// failed background refreshes: it doubles from 1 s up to 1 minute (then
+	// jittered between half and all of that), so a 15-minute window holds
+	// more than a dozen tries without hammering a Keystone that is down.
+	DefaultBackoffMin = time.Second
+	DefaultBackoffMax = time.Minute
+)
+
+// Options configure a Cache. The zero value of every field selects its
+// default. Options are read by New only; changing them afterwards has no
+// effect.
+type Options struct {
+	// Clock drives expiry and refresh timers. Nil selects the system
+	// clock (the fake clock inside a testing/synctest bubble). The clock
+	// should be the one the FetchFunc stamps identity.Token.Expiry with.
+	Clock Clock
+
+	// RefreshShare is the share of a token's lifetime, in (0, 1), left
+	// when the refresh window opens. Default DefaultRefreshShare.
+	RefreshShare float64
+	// RefreshFloor is the shortest refresh window, capped at half the
+	// lifetime. Default DefaultRefreshFloor.
+	RefreshFloor time.Duration
+	// Jitter is the largest share of the window, in [0, 1], by which a
+	// token's window opens early, drawn at random per token. Default
+	// DefaultJitter; a negative value disables jitter.
+	Jitter float64
+	// ExpiryMargin is how long before its expiry a token is no longer
+	// served (at most 10% of its lifetime). Default DefaultExpiryMargin; a
+	// negative value disables the margin.
+	ExpiryMargin time.Duration
+
+	// FetchTimeout bounds each fetch. Default DefaultFetchTimeout.
+	FetchTimeout time.Duration
+	// BackoffMin and BackoffMax bound the exponential, jittered wait
+	// between failed background refreshes. Defaults DefaultBackoffMin and
+	// DefaultBackoffMax.
+	BackoffMin, BackoffMax time.Duration
+
+	// Logger receives refresh failures (once per failure episode) and
+	// recoveries. Tokens are never logged. Nil discards.
+	Logger *slog.Logger
+	// OnEvent, if set, is called for every Event, synchronously and
+	// without locks held. It must not block.
+	OnEvent func(Event)
+}
+
+// withDefaults returns o with defaults filled in, or panics saying which
+// option is out of range.
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.RefreshShare == 0 {
+		o.RefreshShare = DefaultRefreshShare
+	}
+	if o.RefreshFloor == 0 {
+		o.RefreshFloor = DefaultRefreshFloor
+	}
+	switch {
+	case o.Jitter == 0:
+		o.Jitter = DefaultJitter
+	case o.Jitter < 0:
+		o.Jitter = 0
+	}
+	switch {
+	case o.ExpiryMargin == 0:
+		o.ExpiryMargin = DefaultExpiryMargin
+	case o.ExpiryMargin < 0:
+		o.ExpiryMargin = 0
+	}
+	if o.FetchTimeout == 0 {
+		o.FetchTimeout = DefaultFetchTimeout
+	}
+	if o.BackoffMin == 0 {
+		o.BackoffMin = DefaultBackoffMin
+	}
+	if o.BackoffMax == 0 {
+		o.BackoffMax = max(DefaultBackoffMax, o.BackoffMin)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	bad := func(name string, v any) {
+		panic(fmt.Sprintf("tokencache: option %s out of range: %v", name, v))
+	}
+	switch {
+	case !(o.RefreshShare > 0 && o.RefreshShare < 1):
+		bad("RefreshShare", o.RefreshShare)
+	case o.RefreshFloor < 0:
+		bad("RefreshFloor", o.RefreshFloor)
+	case o.Jitter > 1:
+		bad("Jitter", o.Jitter)
+	case o.FetchTimeout < 0:
+		bad("FetchTimeout", o.FetchTimeout)
+	case o.BackoffMin < 0:
+		bad("BackoffMin", o.BackoffMin)
+	case o.BackoffMax < o.BackoffMin:
+		bad("BackoffMax", o.BackoffMax)
+	}
+	return o
+}
+
+// refreshWindow returns how long before expiry the refresh window of a
+// token with the given lifetime opens; u in [0, 1) is the token's random
+// draw. The window is RefreshShare of the lifetime, at least RefreshFloor,
+// at most half the lifetime, then lengthened by up to Jitter of itself.
+func (o *Options) refreshWindow(lifetime time.Duration, u float64) time.Duration {
+	w := max(time.Duration(float64(lifetime)*o.RefreshShare), o.RefreshFloor)
+	w = min(w, lifetime/2)
+	return w + time.Duration(float64(w)*o.Jitter*u)
+}
+
+// expiryMargin returns how long before its expiry a token of the given
+// lifetime stops being served.
+func (o *Options) expiryMargin(lifetime time.Duration) time.Duration {
+	return min(o.ExpiryMargin, lifetime/10)
+}
+
+// backoff returns the wait before the next try after the n-th consecutive
+// failure (n ≥ 1); u in [0, 1) is a random draw. The wait doubles from
+// BackoffMin up to BackoffMax and is then jittered between half and all of
+// itself.
+func (o *Options) backoff(n int, u float64) time.Duration {
+	d := o.BackoffMin
+	for i := 1; i < n && d < o.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, o.BackoffMax)
+	return d/2 + time.Duration(float64(d/2)*u)
+}
