@@ -23,17 +23,17 @@ log() { printf '[keystone-down] %s\n' "$*" >&2; }
 ours() {
 	local cmd
 	[[ $1 =~ ^[0-9]+$ ]] || return 1
-	cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+	cmd=$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null) || return 1
 	[[ $cmd == *"$2"* ]]
 }
 
-# stop NAME MARK PID...: SIGTERM, wait up to 10 s, then SIGKILL what is left.
+# stop NAME SIGNAL MARK PID...: send SIGNAL, wait up to 10 s, then SIGKILL what is left.
 stop() {
-	local name=$1 mark=$2 pid alive=()
-	shift 2
+	local name=$1 sig=$2 mark=$3 pid alive=()
+	shift 3
 	for pid in "$@"; do
 		if ours "$pid" "$mark"; then
-			kill -TERM "$pid" 2>/dev/null || true
+			kill "-$sig" "$pid" 2>/dev/null || true
 			alive+=("$pid")
 		fi
 	done
@@ -62,9 +62,10 @@ for loc in JP US SG; do
 	# The master stops its workers and HTTP router. The children recorded at start-up
 	# are stopped too, in case the master was killed with SIGKILL and left them behind.
 	children=()
-	[[ -f $RUN/$loc.children ]] && read -r -a children <"$RUN/$loc.children"
-	stop "keystone $loc" "geostack-keystone-$loc" "$master"
-	stop "keystone $loc workers" "geostack-keystone-$loc" "${children[@]}"
+	[[ -f $RUN/$loc.children ]] && read -r -a children <"$RUN/$loc.children" || true
+	# SIGINT: uwsgi's immediate shutdown (SIGTERM waits for the workers' grace period).
+	stop "keystone $loc" INT "geostack-keystone-$loc" "$master"
+	stop "keystone $loc workers" KILL "geostack-keystone-$loc" "${children[@]}"
 	rm -f "$pidfile" "$RUN/$loc.children"
 done
 
@@ -74,6 +75,6 @@ declare -A MC_PORT=([memcached-keystone]=${PORT_MC_KEYSTONE:-} [memcached-tests]
 for name in memcached-keystone memcached-tests; do
 	pidfile=$RUN/$name.pid
 	[[ -f $pidfile && -n ${MC_PORT[$name]} ]] || continue
-	stop "$name" "memcached -d -u root -l 127.0.0.1 -p ${MC_PORT[$name]} " "$(cat "$pidfile")"
+	stop "$name" TERM "memcached -d -u root -l 127.0.0.1 -p ${MC_PORT[$name]} " "$(cat "$pidfile")"
 	rm -f "$pidfile"
 done
