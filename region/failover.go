@@ -188,25 +188,34 @@ func (r *Resolver) run(ctx context.Context, req request) (*identity.Token, error
 // it probes them early rather than fail on a verdict that may be stale.
 func (r *Resolver) try(ctx context.Context, req request, plan []*circuit, tried *[]Attempt) result {
 	start := len(*tried)
-	res, sent := r.pass(ctx, req, r.ordered(plan), false, tried)
+	ordered, down := r.ordered(plan)
+	// The circuits found open are passed over by this request, whether or
+	// not it gets as far as the end of the order.
+	for _, c := range ordered[len(ordered)-down:] {
+		c.skips.Add(1)
+	}
+	res, sent := r.pass(ctx, req, ordered, len(ordered)-down, false, tried)
 	if res.status == exhausted && sent == 0 {
 		*tried = (*tried)[:start]
-		res, _ = r.pass(ctx, req, plan, true, tried)
+		res, _ = r.pass(ctx, req, plan, len(plan), true, tried)
 	}
 	return res
 }
 
 // pass makes one attempt at each circuit of plan that lets it through,
-// until one answers.
-func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, early bool, tried *[]Attempt) (res result, sent int) {
+// until one answers. Circuits from plan[counted:] that refuse were already
+// counted as skipped.
+func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, counted int, early bool, tried *[]Attempt) (res result, sent int) {
 	moved := false
-	for _, c := range plan {
+	for i, c := range plan {
 		if ctx.Err() != nil {
 			return canceledResult(ctx, req), sent
 		}
 		ok, probe := c.acquire(r.clock.Now(), early)
 		if !ok {
-			c.skips.Add(1)
+			if i < counted {
+				c.skips.Add(1)
+			}
 			*tried = append(*tried, Attempt{AuthURL: c.authURL, Location: c.location, Skipped: true})
 			moved = true
 			continue
@@ -236,7 +245,7 @@ func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, early
 				return result{status: done, err: err, by: c}, sent
 			}
 			moved = true
-		case errors.Is(err, identity.ErrInvalidCredential):
+		case errors.Is(err, identity.ErrInvalidCredential) && !answeredStatus(err):
 			// Rejected before any request: no word on the auth_url's health.
 			c.report(abandoned, probe, now)
 			return result{status: done, err: err, by: c}, sent
@@ -275,4 +284,11 @@ func isFault(err error) bool {
 func notSent(err error) bool {
 	var oe *net.OpError
 	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// answeredStatus reports whether err carries an HTTP status, i.e. Keystone itself
+// answered (400 Bad Request for a credential it does not accept).
+func answeredStatus(err error) bool {
+	var ie *identity.Error
+	return errors.As(err, &ie) && ie.Status != 0
 }

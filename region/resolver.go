@@ -99,7 +99,8 @@ func (r *Resolver) Primary() string { return r.primary }
 // PrimaryAuthURLs returns the primary location's auth_urls, healthy ones
 // first.
 func (r *Resolver) PrimaryAuthURLs() []string {
-	return urlsOf(r.ordered(r.byName[r.primary].circuits))
+	cs, _ := r.ordered(r.byName[r.primary].circuits)
+	return urlsOf(cs)
 }
 
 // Locations returns the configured location names, in configured order.
@@ -148,11 +149,13 @@ func (r *Resolver) Order(home string) []string {
 	if !ok {
 		return nil
 	}
-	return urlsOf(r.ordered(loc.plan))
+	cs, _ := r.ordered(loc.plan)
+	return urlsOf(cs)
 }
 
-// ordered returns plan with its unusable circuits moved to the end.
-func (r *Resolver) ordered(plan []*circuit) []*circuit {
+// ordered returns plan with its unusable circuits moved to the end, and
+// how many there are.
+func (r *Resolver) ordered(plan []*circuit) ([]*circuit, int) {
 	now := r.clock.Now()
 	out := make([]*circuit, 0, len(plan))
 	var down []*circuit
@@ -163,7 +166,7 @@ func (r *Resolver) ordered(plan []*circuit) []*circuit {
 			down = append(down, c)
 		}
 	}
-	return append(out, down...)
+	return append(out, down...), len(down)
 }
 
 // location returns the named location or an *UnknownLocationError.
