@@ -131,15 +131,27 @@ func (c *Catalog) build() {
 			return cmp.Or(cmp.Compare(rank[a], rank[b]), strings.Compare(a, b))
 		})
 		c.types = append(c.types, official)
+		// Each key a query may use maps to the catalog types to try, best
+		// first: the key itself if the catalog lists it, then the rest in
+		// authority order. Aliases the catalog does not list share the
+		// official type's order, so that Select needs one lookup.
 		orders := map[string][]string{official: types}
+		for _, a := range aliasesOf(official) {
+			orders[a] = types
+		}
 		for _, t := range types {
 			if t != official {
 				orders[t] = append([]string{t}, slices.DeleteFunc(slices.Clone(types), func(s string) bool { return s == t })...)
 			}
 		}
-		for key, order := range orders {
-			for _, region := range familyRegions[official] {
-				if tiers := c.tiers(order, region); len(tiers) > 0 {
+		for _, region := range familyRegions[official] {
+			shared := c.tiers(types, region)
+			for key, order := range orders {
+				tiers := shared
+				if order[0] != types[0] {
+					tiers = c.tiers(order, region)
+				}
+				if len(tiers) > 0 {
 					c.index[indexKey{key, region}] = tiers
 				}
 			}
@@ -182,12 +194,7 @@ func (c *Catalog) Select(q Query) (Endpoint, error) {
 		return Endpoint{}, c.notFound(q)
 	}
 	typ := strings.ToLower(q.Type)
-	tiers, ok := c.index[indexKey{typ, q.Region}]
-	if !ok {
-		if official, _, known := officialType(typ); known && official != typ {
-			tiers = c.index[indexKey{official, q.Region}]
-		}
-	}
+	tiers := c.index[indexKey{typ, q.Region}]
 	n := max(len(q.Interfaces), 1)
 	for ti := range tiers {
 		for pi := range n {

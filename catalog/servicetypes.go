@@ -171,3 +171,49 @@ func officialType(t string) (official string, rank int, ok bool) {
 	}
 	return "", 0, false
 }
+
+// aliasesOf returns the historical aliases of an official type, in the
+// authority's order (rank 1, 2, ...), or nil. It mirrors officialType.
+func aliasesOf(official string) []string {
+	switch official {
+	case "admin-logic":
+		return []string{"registration"}
+	case "alarm":
+		return []string{"alarming"}
+	case "application-container":
+		return []string{"container"}
+	case "application-deployment":
+		return []string{"application_deployment"}
+	case "baremetal":
+		return []string{"bare-metal"}
+	case "block-storage":
+		return []string{"volumev3", "volumev2", "volume", "block-store"}
+	case "clustering":
+		return []string{"resource-cluster", "cluster"}
+	case "container-infrastructure-management":
+		return []string{"container-infrastructure", "container-infra"}
+	case "event":
+		return []string{"events"}
+	case "instance-ha":
+		return []string{"ha"}
+	case "message":
+		return []string{"messaging"}
+	case "meter":
+		return []string{"metering", "telemetry"}
+	case "monitoring-logging":
+		return []string{"monitoring-log-api"}
+	case "multi-region-network-automation":
+		return []string{"tricircle"}
+	case "operator-policy":
+		return []string{"policy"}
+	case "resource-optimization":
+		return []string{"infra-optim"}
+	case "root-cause-analysis":
+		return []string{"rca"}
+	case "shared-file-system":
+		return []string{"sharev2", "share"}
+	case "workflow":
+		return []string{"workflowv2"}
+	}
+	return nil
+}
