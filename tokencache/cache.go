@@ -57,7 +57,8 @@ func (c *Cache) Handle(key Key, fetch FetchFunc) *Handle {
 	if h, ok := c.handles[key]; ok {
 		return h
 	}
-	h := &Handle{c: c, key: key, fetch: fetch}
+	h := &Handle{c: c, key: key, fetch: fetch, countReads: c.opts.CountReads}
+	h.cur.Store(expiredEntry)
 	if c.closed {
 		h.cur.Store(closedEntry)
 	}

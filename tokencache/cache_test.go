@@ -336,7 +336,7 @@ func TestFailedRefreshKeepsServing(t *testing.T) {
 func TestOneBackgroundRefresh(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, h, f, clock := setup(t, Options{})
+		c, h, f, clock := setup(t, Options{CountReads: true})
 		mustToken(t, h)
 		gate := make(chan struct{})
 		f.set(nil, gate)

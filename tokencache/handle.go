@@ -66,10 +66,13 @@ type Handle struct {
 	key   Key
 	fetch FetchFunc
 
-	// cur is the published entry; nil until the first fetch.
-	cur       atomic.Pointer[entry]
-	hits      counter
-	staleHits counter
+	// cur is the published entry, never nil: expiredEntry until the
+	// first fetch.
+	cur atomic.Pointer[entry]
+	// countReads is Options.CountReads.
+	countReads bool
+	hits       counter
+	staleHits  counter
 
 	flight singleflight.Group
 
@@ -88,40 +91,45 @@ type Handle struct {
 func (h *Handle) Key() Key { return h.key }
 
 // Token returns the cached token. A fresh or stale token is returned at
-// once without a lock, a clock read or an allocation; a stale one also
+// once without a lock, a clock read or an allocation (and, unless
+// Options.CountReads, without any write to shared memory); a stale one also
 // starts the background refresh if none runs. When no usable token is
 // cached, Token waits for the one coalesced fetch, or until ctx ends
 // (*WaitError wrapping ctx.Err()). A failed fetch returns a *FetchError;
 // a closed cache ErrClosed. The token is shared: callers must not modify it.
 func (h *Handle) Token(ctx context.Context) (*identity.Token, error) {
-	if e := h.cur.Load(); e != nil && e.state == stateFresh {
-		h.hits.inc()
+	if e := h.cur.Load(); e.state == stateFresh && !h.countReads {
 		return e.tok, nil
 	}
-	return h.token(ctx)
+	return h.token(ctx, h.countReads)
 }
 
-// token is the rest of Token, kept apart so that Token inlines.
-func (h *Handle) token(ctx context.Context) (*identity.Token, error) {
+// token is Token's path for everything but an uncounted fresh read. It
+// counts the read in Stats if count is set.
+func (h *Handle) token(ctx context.Context, count bool) (*identity.Token, error) {
 	e := h.cur.Load()
-	if e != nil {
-		switch e.state {
-		case stateFresh:
+	switch e.state {
+	case stateFresh:
+		if count {
 			h.hits.inc()
-			return e.tok, nil
-		case stateRefreshing:
-			h.staleHits.inc()
-			return e.tok, nil
-		case stateStale:
-			h.staleHits.inc()
-			if h.cur.CompareAndSwap(e, e.next) {
-				h.refreshes.Add(1)
-				h.flight.DoChan(flightKey, func() (any, error) { return h.fetchAndInstall(ctx, true) })
-			}
-			return e.tok, nil
-		case stateClosed:
-			return nil, ErrClosed
 		}
+		return e.tok, nil
+	case stateRefreshing:
+		if count {
+			h.staleHits.inc()
+		}
+		return e.tok, nil
+	case stateStale:
+		if count {
+			h.staleHits.inc()
+		}
+		if h.cur.CompareAndSwap(e, e.next) {
+			h.refreshes.Add(1)
+			h.flight.DoChan(flightKey, func() (any, error) { return h.fetchAndInstall(ctx, true) })
+		}
+		return e.tok, nil
+	case stateClosed:
+		return nil, ErrClosed
 	}
 	return h.wait(ctx)
 }

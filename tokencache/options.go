@@ -77,6 +77,14 @@ type Options struct {
 	// DefaultBackoffMax.
 	BackoffMin, BackoffMax time.Duration
 
+	// CountReads makes every Token call count in Stats.Hits or
+	// Stats.StaleHits. A read is then an atomic add on a striped counter
+	// besides the load: lock-free and allocation-free, but several times
+	// the cost of the load alone (see BenchmarkTokenRead). Off by default:
+	// Handle.Transport counts every request it sends in Stats.Hits or
+	// Stats.StaleHits anyway, where the add is noise beside the round trip.
+	CountReads bool
+
 	// Logger receives refresh failures (once per failure episode) and
 	// recoveries. Tokens are never logged. Nil discards.
 	Logger *slog.Logger

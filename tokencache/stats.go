@@ -10,10 +10,12 @@ import (
 type Stats struct {
 	// Issued is the number of fetches that returned a token.
 	Issued uint64
-	// Hits is the number of Token calls served a fresh token.
+	// Hits is the number of reads served a fresh token without waiting:
+	// requests sent by Handle.Transport, and Token calls if
+	// Options.CountReads is set.
 	Hits uint64
-	// StaleHits is the number of Token calls served a token inside its
-	// refresh window.
+	// StaleHits is the number of reads (counted as Hits are) served a
+	// token inside its refresh window.
 	StaleHits uint64
 	// Refreshes is the number of background refreshes started.
 	Refreshes uint64
