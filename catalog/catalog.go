@@ -125,8 +125,8 @@ func (c *Catalog) build() {
 		}
 	}
 	for official, types := range families {
-		// Authority order; types it does not know (custom spellings of a
-		// custom type cannot happen: they are lower-cased) sort by name.
+		// Authority order. A type the authority does not know is a family
+		// of its own, so ties by name only guard determinism.
 		slices.SortFunc(types, func(a, b string) int {
 			return cmp.Or(cmp.Compare(rank[a], rank[b]), strings.Compare(a, b))
 		})
