@@ -8,4 +8,5 @@ require (
 	github.com/gophercloud/gophercloud/v2 v2.15.0 // indirect
 	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
 	golang.org/x/sync v0.25.0 // indirect
+	gopkg.in/yaml.v2 v2.4.0 // indirect
 )

@@ -1,0 +1,288 @@
+package geostack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/geostack/geostack/catalog"
+	"github.com/geostack/geostack/domain"
+	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/region"
+	"github.com/geostack/geostack/tokencache"
+)
+
+// Config configures a Client. It is validated as a whole by New: the error
+// lists every problem, not only the first.
+type Config struct {
+	// Locations are the cloud's locations, each with its own auth_urls and
+	// the regions it holds. Their order is the failover order after Home.
+	Locations []region.Location
+	// Home is the location the client authenticates at first: the one
+	// nearest to it.
+	Home string
+	// Primary is the location that accepts identity writes.
+	Primary string
+
+	// Domains is the product-domain registry. Optional: without it the
+	// client authenticates at the locations' own auth_urls and offers no
+	// domain-filtered listings.
+	Domains *domain.Registry
+	// Domain is the name of the client's own domain in Domains. When the
+	// domain lists a user_auth_url for a location, the client authenticates
+	// there instead of at the location's own auth_urls.
+	Domain string
+	// DomainPolicy adjusts what the domain-filtered listings show.
+	DomainPolicy domain.Policy
+
+	// Credential and Scope are the identity the client acts as.
+	Credential identity.Credential
+	Scope      identity.Scope
+
+	// Cache is an optional token cache shared with other clients of the
+	// process: clients of the same identity and scope then share one token.
+	// The caller owns it and closes it. Nil makes a cache of the client's
+	// own, configured by CacheOptions (ignored when Cache is set) and closed
+	// by Close.
+	Cache        *tokencache.Cache
+	CacheOptions tokencache.Options
+	// TokenPerLocation keys tokens by location as well, for deployments
+	// whose locations do not share Fernet keys.
+	TokenPerLocation bool
+
+	// Interfaces is the interface preference per service type (official
+	// or alias), such as {"compute": {Internal, Public}}. A service not
+	// listed uses DefaultInterfaces.
+	Interfaces map[string][]catalog.Interface
+	// DefaultInterfaces is the preference for services not in Interfaces.
+	// Empty means public only.
+	DefaultInterfaces []catalog.Interface
+
+	// FailureThreshold, CoolDown and AttemptTimeout tune the failover
+	// between auth_urls; zero values take the region package's defaults.
+	FailureThreshold int
+	CoolDown         time.Duration
+	AttemptTimeout   time.Duration
+
+	// HTTPClient sends every request, to Keystone and to the services.
+	// Nil means a client of the library's own (http.DefaultTransport).
+	HTTPClient *http.Client
+	// Logger receives failover and refresh events. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Client is what a service embeds: one identity and scope, and for any
+// service in any region a gophercloud ServiceClient carrying the one cached
+// token. A Client is safe for concurrent use.
+type Client struct {
+	cfg       Config
+	resolver  *region.Resolver
+	issuer    *identity.Client
+	cache     *tokencache.Cache
+	ownsCache bool
+	handle    *tokencache.Handle
+	provider  *gophercloud.ProviderClient
+	filter    *domain.Filter
+	prefs     map[string][]catalog.Interface
+
+	mu       sync.Mutex
+	services map[serviceKey]*gophercloud.ServiceClient
+	closed   bool
+}
+
+type serviceKey struct{ serviceType, region string }
+
+// New validates cfg and returns a Client. It makes no request: the first
+// token is fetched by the first call that needs one.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if errs := cfg.check(); len(errs) > 0 {
+		return nil, &ConfigError{Problems: errs}
+	}
+	locations := cfg.Locations
+	var filter *domain.Filter
+	if cfg.Domains != nil && cfg.Domain != "" {
+		d, _ := cfg.Domains.ByName(cfg.Domain) // checked above
+		locations = withDomainAuthURLs(locations, d)
+		f, err := cfg.Domains.Filter(cfg.Domain, cfg.DomainPolicy)
+		if err != nil {
+			return nil, &ConfigError{Problems: []error{err}}
+		}
+		filter = f
+	}
+	resolver, err := region.New(region.Config{
+		Locations:        locations,
+		Primary:          cfg.Primary,
+		FailureThreshold: cfg.FailureThreshold,
+		CoolDown:         cfg.CoolDown,
+		AttemptTimeout:   cfg.AttemptTimeout,
+		Clock:            cfg.CacheOptions.Clock,
+		Logger:           cfg.Logger,
+	})
+	if err != nil {
+		return nil, &ConfigError{Problems: []error{err}}
+	}
+
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{}
+	}
+	issuer := &identity.Client{HTTPClient: httpClient, UserAgent: "geostack"}
+	if clk := cfg.CacheOptions.Clock; clk != nil {
+		issuer.Now = clk.Now
+	}
+
+	cache, owns := cfg.Cache, false
+	if cache == nil {
+		opts := cfg.CacheOptions
+		if opts.Logger == nil {
+			opts.Logger = cfg.Logger
+		}
+		cache, owns = tokencache.New(opts), true
+	}
+	key := tokencache.KeyOf(cfg.Credential, cfg.Scope)
+	if cfg.TokenPerLocation {
+		key = tokencache.KeyOfLocation(cfg.Credential, cfg.Scope, cfg.Home)
+	}
+	handle := cache.Handle(key, resolver.Fetcher(cfg.Home, issuer, cfg.Credential, cfg.Scope))
+
+	prefs := make(map[string][]catalog.Interface, len(cfg.Interfaces))
+	for t, ifs := range cfg.Interfaces {
+		prefs[catalog.CanonicalType(t)] = ifs
+	}
+	return &Client{
+		cfg:       cfg,
+		resolver:  resolver,
+		issuer:    issuer,
+		cache:     cache,
+		ownsCache: owns,
+		handle:    handle,
+		provider:  tokencache.NewProviderClient(handle, httpClient),
+		filter:    filter,
+		prefs:     prefs,
+		services:  make(map[serviceKey]*gophercloud.ServiceClient),
+	}, nil
+}
+
+// withDomainAuthURLs returns the locations with each one's auth_urls
+// replaced by the domain's user_auth_url there, where the domain has one.
+func withDomainAuthURLs(locs []region.Location, d domain.Domain) []region.Location {
+	out := make([]region.Location, len(locs))
+	for i, l := range locs {
+		out[i] = l
+		if ep, ok := d.AuthURLs(l.Name); ok && ep.UserAuthURL != "" {
+			out[i].AuthURLs = []string{ep.UserAuthURL}
+		}
+	}
+	return out
+}
+
+// Token returns the client's current token, fetching one if none is cached.
+// The token is shared: don't modify it.
+func (c *Client) Token(ctx context.Context) (*identity.Token, error) {
+	return c.handle.Token(ctx)
+}
+
+// Regions lists the regions the token's catalog offers, sorted. A region
+// added to the cloud appears here without any change to the client.
+func (c *Client) Regions(ctx context.Context) ([]string, error) {
+	tok, err := c.handle.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tok.Catalog.Regions(), nil
+}
+
+// ServiceClient returns a gophercloud ServiceClient for serviceType (an
+// official type such as "compute" or "block-storage", or an alias such as
+// "volumev3") in region. It works with every gophercloud service package,
+// and every request it makes carries the client's one cached token.
+//
+// Repeated calls return the same ServiceClient. The endpoint is chosen once,
+// from the catalog, with the configured interface preference; no
+// version-discovery request is made.
+func (c *Client) ServiceClient(ctx context.Context, serviceType, region string) (*gophercloud.ServiceClient, error) {
+	canon := catalog.CanonicalType(serviceType)
+	k := serviceKey{canon, region}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	sc := c.services[k]
+	c.mu.Unlock()
+	if sc != nil {
+		return sc, nil
+	}
+
+	tok, err := c.handle.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ep, err := tok.Catalog.Select(catalog.Query{Type: canon, Region: region, Interfaces: c.interfaces(canon)})
+	if err != nil {
+		return nil, fmt.Errorf("geostack: service client for %s in %s: %w", serviceType, region, err)
+	}
+	sc = newServiceClient(c.provider, ep)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.services[k]; prev != nil {
+		return prev, nil
+	}
+	c.services[k] = sc
+	return sc, nil
+}
+
+func (c *Client) interfaces(canonType string) []catalog.Interface {
+	if ifs, ok := c.prefs[canonType]; ok {
+		return ifs
+	}
+	return c.cfg.DefaultInterfaces
+}
+
+// Resolver returns the client's region resolver: its locations, the
+// primary, and the health of each auth_url.
+func (c *Client) Resolver() *region.Resolver { return c.resolver }
+
+// Stats is a snapshot of a Client's counters.
+type Stats struct {
+	// Cache counts tokens issued, hits, refreshes and invalidations. With a
+	// shared cache it covers every client of the cache.
+	Cache tokencache.Stats
+	// Region counts attempts, failovers and lag retries per auth_url.
+	Region region.Stats
+}
+
+// Stats returns a snapshot of the client's counters.
+func (c *Client) Stats() Stats {
+	return Stats{Cache: c.cache.Stats(), Region: c.resolver.Stats()}
+}
+
+// Close stops the client's background work. A cache passed in
+// Config.Cache is left open: its owner closes it. Close is idempotent.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.services = nil
+	c.mu.Unlock()
+	if c.ownsCache {
+		return c.cache.Close()
+	}
+	return nil
+}
+
+// ErrClosed is returned by a Client used after Close.
+var ErrClosed = errors.New("geostack: client closed")

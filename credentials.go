@@ -1,0 +1,97 @@
+package geostack
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+
+	"github.com/geostack/geostack/identity"
+)
+
+// CredentialsFromCloud reads the credential and scope of a cloud in
+// clouds.yaml (and secure.yaml), with OS_CLOUD and the other variables
+// gophercloud's clouds package honours, through that package.
+//
+// The auth_url in clouds.yaml is not used: geostack takes the auth_urls
+// from its own configuration, one or more per location. allow_reauth is
+// ignored too: geostack always fetches a new token when one expires or is
+// rejected.
+func CredentialsFromCloud(opts ...clouds.ParseOption) (identity.Credential, identity.Scope, error) {
+	ao, _, _, err := clouds.Parse(opts...)
+	if err != nil {
+		return nil, identity.Scope{}, fmt.Errorf("geostack: clouds.yaml: %w", err)
+	}
+	return CredentialsFromAuthOptions(ao)
+}
+
+// CredentialsFromEnv reads the credential and scope from the OS_*
+// environment variables, through gophercloud's openstack.AuthOptionsFromEnv.
+func CredentialsFromEnv() (identity.Credential, identity.Scope, error) {
+	ao, err := openstack.AuthOptionsFromEnv()
+	if err != nil {
+		return nil, identity.Scope{}, fmt.Errorf("geostack: environment: %w", err)
+	}
+	return CredentialsFromAuthOptions(ao)
+}
+
+// CredentialsFromAuthOptions converts gophercloud's AuthOptions into an
+// identity credential and scope. Trust scopes and TOTP passcodes are not
+// supported.
+func CredentialsFromAuthOptions(ao gophercloud.AuthOptions) (identity.Credential, identity.Scope, error) {
+	var cred identity.Credential
+	switch {
+	case ao.Passcode != "":
+		return nil, identity.Scope{}, errors.New("geostack: auth options: TOTP passcodes are not supported")
+	case ao.TokenID != "":
+		cred = identity.TokenCredential{ID: ao.TokenID}
+	case ao.ApplicationCredentialID != "" || ao.ApplicationCredentialName != "":
+		cred = identity.ApplicationCredential{
+			ID:             ao.ApplicationCredentialID,
+			Name:           ao.ApplicationCredentialName,
+			UserID:         ao.UserID,
+			UserName:       ao.Username,
+			UserDomainID:   ao.DomainID,
+			UserDomainName: ao.DomainName,
+			Secret:         ao.ApplicationCredentialSecret,
+		}
+	default:
+		cred = identity.Password{
+			UserID:     ao.UserID,
+			UserName:   ao.Username,
+			DomainID:   ao.DomainID,
+			DomainName: ao.DomainName,
+			Password:   ao.Password,
+		}
+	}
+
+	var scope identity.Scope
+	switch s := ao.Scope; {
+	case s != nil && s.TrustID != "":
+		return nil, identity.Scope{}, errors.New("geostack: auth options: trust scopes are not supported")
+	case s != nil && s.System:
+		scope.System = true
+	case s != nil && s.ProjectID != "":
+		scope.ProjectID = s.ProjectID
+	case s != nil && s.ProjectName != "":
+		scope.ProjectName, scope.ProjectDomainID, scope.ProjectDomainName = s.ProjectName, s.DomainID, s.DomainName
+	case s != nil:
+		scope.DomainID, scope.DomainName = s.DomainID, s.DomainName
+	case ao.TenantID != "":
+		scope.ProjectID = ao.TenantID
+	case ao.TenantName != "":
+		// As gophercloud does: a project given by name alone is in the
+		// user's domain.
+		scope.ProjectName, scope.ProjectDomainID, scope.ProjectDomainName = ao.TenantName, ao.DomainID, ao.DomainName
+	}
+	if _, ok := cred.(identity.ApplicationCredential); ok {
+		// An application credential carries its own scope.
+		scope = identity.Scope{}
+	}
+	if err := cred.Validate(); err != nil {
+		return nil, identity.Scope{}, fmt.Errorf("geostack: auth options: %w", err)
+	}
+	return cred, scope, nil
+}

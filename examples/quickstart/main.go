@@ -1,0 +1,141 @@
+// Command quickstart shows geostack's common case: one user, one cached
+// token, every service in every region.
+//
+// With no flags it starts the embedded fake cloud (three locations: JP, the
+// primary, with TYO1 and OSA1; US with SJC1; SG with SIN1; and the product
+// domains gnc, zjp and zsg), authenticates a gnc user at its home location
+// SG, lists the regions, lists the images, flavors and volume types the
+// domain may see in each region, creates a server in each region, and
+// prints how many tokens Keystone issued for all of that: one.
+//
+// On a real cloud: go run ./examples/quickstart -cloud NAME -config geostack.json
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/geostack/geostack"
+	"github.com/geostack/geostack/examples/internal/demo"
+	"github.com/geostack/geostack/internal/testserver"
+)
+
+func main() {
+	var flags demo.Flags
+	flags.Register(flag.CommandLine)
+	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, os.Stdout, flags); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out io.Writer, flags demo.Flags) error {
+	env, err := demo.Start(flags, testserver.Options{})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+
+	cfg := env.Base
+	if env.Fake != nil {
+		cfg.Credential, cfg.Scope = demo.User("gnc", 1)
+		fmt.Fprintf(out, "fake cloud: locations %s, primary %s\n", strings.Join(env.Fake.Locations(), ", "), env.Fake.Primary())
+	}
+
+	client, err := geostack.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+
+	tok, err := client.Token(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "authenticated %s (domain %s, project %s) at home location %s\n",
+		tok.User.Name, cfg.Domain, tok.Project.Name, cfg.Home)
+
+	regions, err := client.Regions(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "regions in the catalog: %s\n", strings.Join(regions, ", "))
+
+	for _, r := range regions {
+		imgs, err := geostack.Collect(client.Images(ctx, r, nil))
+		if err != nil {
+			return err
+		}
+		flvs, err := geostack.Collect(client.Flavors(ctx, r, nil))
+		if err != nil {
+			return err
+		}
+		vts, err := geostack.Collect(client.VolumeTypes(ctx, r, nil))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\n%s\n  images:       %s\n  flavors:      %s\n  volume types: %s\n", r,
+			names(imgs, func(i images.Image) string { return i.Name }),
+			names(flvs, func(f flavors.Flavor) string { return f.Name }),
+			names(vts, func(v volumetypes.VolumeType) string { return v.Name }))
+
+		compute, err := client.ServiceClient(ctx, "compute", r)
+		if err != nil {
+			return err
+		}
+		if len(imgs) == 0 || len(flvs) == 0 {
+			return fmt.Errorf("region %s offers no image or flavor to create a server from", r)
+		}
+		name := "quickstart-" + strings.ToLower(r)
+		created, err := servers.Create(ctx, compute, servers.CreateOpts{
+			Name:      name,
+			ImageRef:  imgs[0].ID,
+			FlavorRef: flvs[0].ID,
+			Networks:  "auto",
+		}, nil).Extract()
+		if err != nil {
+			return fmt.Errorf("create a server in %s: %w", r, err)
+		}
+		srv, err := servers.Get(ctx, compute, created.ID).Extract()
+		if err != nil {
+			return fmt.Errorf("get server %s in %s: %w", created.ID, r, err)
+		}
+		fmt.Fprintf(out, "  server:       %s %s (%s on %s)\n", srv.Name, srv.Status, imgs[0].Name, flvs[0].Name)
+	}
+
+	st := client.Stats()
+	fmt.Fprintf(out, "\ncache: %d token fetched, %d hits, %d stale hits, %d refreshes\n",
+		st.Cache.Issued, st.Cache.Hits, st.Cache.StaleHits, st.Cache.Refreshes)
+	if env.Fake != nil {
+		var at []string
+		for _, l := range env.Fake.Locations() {
+			at = append(at, fmt.Sprintf("%s %d", l, env.Fake.TokensIssued("", l)))
+		}
+		fmt.Fprintf(out, "tokens issued by Keystone: %d (%s)\n", env.Fake.TokensIssued("", ""), strings.Join(at, ", "))
+	}
+	return nil
+}
+
+// names lists the names of items, sorted.
+func names[T any](items []T, name func(T) string) string {
+	s := make([]string, len(items))
+	for i, it := range items {
+		s[i] = name(it)
+	}
+	slices.Sort(s)
+	return strings.Join(s, ", ")
+}
