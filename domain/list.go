@@ -1,0 +1,95 @@
+package domain
+
+import (
+	"context"
+	"iter"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/pagination"
+)
+
+// Images lists images with client (an image v2 service client) and opts,
+// and yields those the filter's domain may see, one page in memory at a
+// time. Breaking out of the loop stops the listing: no further page is
+// requested. A failed page is yielded last as a *ListError with a zero
+// Image.
+func (f *Filter) Images(ctx context.Context, client *gophercloud.ServiceClient, opts images.ListOptsBuilder) iter.Seq2[images.Image, error] {
+	return filtered(ctx, "images", images.List(client, opts), images.ExtractImages, f.VisibleImage)
+}
+
+// ListImages returns every image of the listing that the filter's domain
+// may see. On error it returns nil and a *ListError: never part of a list.
+func (f *Filter) ListImages(ctx context.Context, client *gophercloud.ServiceClient, opts images.ListOptsBuilder) ([]images.Image, error) {
+	return collect(f.Images(ctx, client, opts))
+}
+
+// Flavors lists flavors in detail (flavors.ListDetail) with client, a
+// compute v2 service client, and opts, and yields those the filter's domain
+// may see, as Images does.
+func (f *Filter) Flavors(ctx context.Context, client *gophercloud.ServiceClient, opts flavors.ListOptsBuilder) iter.Seq2[flavors.Flavor, error] {
+	return filtered(ctx, "flavors", flavors.ListDetail(client, opts), flavors.ExtractFlavors, f.VisibleFlavor)
+}
+
+// ListFlavors returns every flavor of the listing that the filter's domain
+// may see. On error it returns nil and a *ListError.
+func (f *Filter) ListFlavors(ctx context.Context, client *gophercloud.ServiceClient, opts flavors.ListOptsBuilder) ([]flavors.Flavor, error) {
+	return collect(f.Flavors(ctx, client, opts))
+}
+
+// VolumeTypes lists volume types with client, a block-storage v3 service
+// client, and opts, and yields those the filter's domain may see, as Images
+// does.
+func (f *Filter) VolumeTypes(ctx context.Context, client *gophercloud.ServiceClient, opts volumetypes.ListOptsBuilder) iter.Seq2[volumetypes.VolumeType, error] {
+	return filtered(ctx, "volume types", volumetypes.List(client, opts), volumetypes.ExtractVolumeTypes, f.VisibleVolumeType)
+}
+
+// ListVolumeTypes returns every volume type of the listing that the
+// filter's domain may see. On error it returns nil and a *ListError.
+func (f *Filter) ListVolumeTypes(ctx context.Context, client *gophercloud.ServiceClient, opts volumetypes.ListOptsBuilder) ([]volumetypes.VolumeType, error) {
+	return collect(f.VolumeTypes(ctx, client, opts))
+}
+
+// filtered turns a pager into a sequence of its visible items.
+func filtered[T any](ctx context.Context, kind string, pager pagination.Pager,
+	extract func(pagination.Page) ([]T, error), visible func(*T) bool) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		pages, failed := 0, 0
+		stopped := false
+		err := pager.EachPage(ctx, func(_ context.Context, page pagination.Page) (bool, error) {
+			pages++
+			items, err := extract(page)
+			if err != nil {
+				failed = pages
+				return false, err
+			}
+			for i := range items {
+				if visible(&items[i]) && !yield(items[i], nil) {
+					stopped = true
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		if err != nil && !stopped {
+			if failed == 0 {
+				failed = pages + 1 // fetching or checking the next page failed
+			}
+			var zero T
+			yield(zero, &ListError{Kind: kind, Page: failed, Err: err})
+		}
+	}
+}
+
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var all []T
+	for item, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, item)
+	}
+	return all, nil
+}

@@ -1,0 +1,192 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"strconv"
+)
+
+// maxFileSize bounds a domain file; real ones are a few kilobytes.
+const maxFileSize = 1 << 20
+
+// LoadFile reads a domain file (see Load for its format) and returns the
+// registry of its domains. Errors are *ConfigError values naming the file.
+func LoadFile(path string) (*Registry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &ConfigError{File: path, Reason: "cannot read domain file", Err: err, index: -1}
+	}
+	defer f.Close()
+	r, err := Load(f)
+	if ce, ok := errors.AsType[*ConfigError](err); ok {
+		ce.File = path
+	}
+	return r, err
+}
+
+// Load reads a JSON domain list and returns the registry of its domains,
+// checked as New checks them. The document is an object with one key,
+// "domains", a list of objects with the keys of Domain:
+//
+//	{
+//	  "domains": [
+//	    {
+//	      "name": "gnc",
+//	      "id": "7c1b0e4a2f8d4b5e9c3a6d1f0e2b4a68",
+//	      "prefix": "gnc",
+//	      "separator": "_",
+//	      "endpoints": {
+//	        "JP": {
+//	          "user_auth_url": "https://identity.jp.example.net/v3",
+//	          "admin_auth_url": "https://identity-admin.jp.example.net/v3"
+//	        }
+//	      }
+//	    }
+//	  ]
+//	}
+//
+// "separator" and "endpoints" may be left out; "admin_auth_url" too. An
+// unknown key, a value of the wrong type, trailing data or a document over
+// 1 MiB is an error. Errors are *ConfigError values giving the line, column
+// and key of the fault.
+func Load(r io.Reader) (*Registry, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	if err != nil {
+		return nil, &ConfigError{Reason: "cannot read domain list", Err: err, index: -1}
+	}
+	if len(data) > maxFileSize {
+		return nil, &ConfigError{Reason: "domain list larger than " + strconv.Itoa(maxFileSize) + " bytes", index: -1}
+	}
+	domains, starts, cerr := decode(data)
+	if cerr != nil {
+		return nil, cerr
+	}
+	reg, err := New(domains...)
+	if ce, ok := errors.AsType[*ConfigError](err); ok && ce.index >= 0 {
+		ce.Line, ce.Column = position(data, starts[ce.index])
+	}
+	return reg, err
+}
+
+// decode parses a domain list, returning the domains and the offset at
+// which each one starts.
+func decode(data []byte) ([]Domain, []int64, *ConfigError) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	fail := func(off int64, key, reason string, err error) *ConfigError {
+		ce := &ConfigError{Key: key, Reason: reason, Err: err, index: -1}
+		ce.Line, ce.Column = position(data, off)
+		return ce
+	}
+	// syntax reports a malformed document at the place the decoder gives.
+	syntax := func(key string, err error) *ConfigError {
+		off := dec.InputOffset()
+		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+			off = se.Offset
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fail(int64(len(data)), key, "unexpected end of document", nil)
+		}
+		return fail(off, key, "malformed JSON", err)
+	}
+	expect := func(key string, want json.Delim, what string) *ConfigError {
+		off := skipSpace(data, dec.InputOffset())
+		tok, err := dec.Token()
+		if err != nil {
+			return syntax(key, err)
+		}
+		if d, ok := tok.(json.Delim); !ok || d != want {
+			return fail(off, key, "want "+what, nil)
+		}
+		return nil
+	}
+
+	if err := expect("", '{', "an object with the key \"domains\""); err != nil {
+		return nil, nil, err
+	}
+	var (
+		domains []Domain
+		starts  []int64
+		seen    bool
+	)
+	for dec.More() {
+		off := skipSpace(data, dec.InputOffset())
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, syntax("", err)
+		}
+		key, _ := tok.(string)
+		switch {
+		case key != "domains":
+			return nil, nil, fail(off, key, "unknown key; the only key is \"domains\"", nil)
+		case seen:
+			return nil, nil, fail(off, key, "duplicate key", nil)
+		}
+		seen = true
+		if err := expect("domains", '[', "a list of domains"); err != nil {
+			return nil, nil, err
+		}
+		for dec.More() {
+			i := len(domains)
+			at := "domains[" + strconv.Itoa(i) + "]"
+			start := skipSpace(data, dec.InputOffset())
+			var d Domain
+			if err := dec.Decode(&d); err != nil {
+				if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+					key := at
+					if te.Field != "" {
+						key += "." + te.Field
+					}
+					return nil, nil, fail(start+te.Offset, key, "want "+te.Type.String()+", have "+te.Value, nil)
+				}
+				if _, ok := errors.AsType[*json.SyntaxError](err); ok || errors.Is(err, io.ErrUnexpectedEOF) {
+					return nil, nil, syntax(at, err)
+				}
+				// Unknown fields and the like: encoding/json says which,
+				// not where, so point at the domain.
+				return nil, nil, fail(start, at, "", err)
+			}
+			domains = append(domains, d)
+			starts = append(starts, start)
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return nil, nil, syntax("domains", err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return nil, nil, syntax("", err)
+	}
+	if !seen {
+		return nil, nil, fail(0, "domains", "missing key", nil)
+	}
+	if off := skipSpace(data, dec.InputOffset()); off < int64(len(data)) {
+		return nil, nil, fail(off, "", "data after the document", nil)
+	}
+	return domains, starts, nil
+}
+
+// skipSpace returns the offset of the first byte at or after off that is
+// neither JSON white space nor a comma.
+func skipSpace(data []byte, off int64) int64 {
+	for off < int64(len(data)) {
+		switch data[off] {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			off++
+		default:
+			return off
+		}
+	}
+	return off
+}
+
+// position turns a byte offset into a 1-based line and column (in bytes).
+func position(data []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line = 1 + bytes.Count(before, []byte{'\n'})
+	col = 1 + len(before) - (bytes.LastIndexByte(before, '\n') + 1)
+	return line, col
+}
