@@ -40,7 +40,7 @@ func testConfig() Config {
 
 // newTestResolver builds a Resolver on testConfig with a manual clock;
 // edit adjusts the config first.
-func newTestResolver(t *testing.T, edit func(*Config)) (*Resolver, *fakeClock) {
+func newTestResolver(t testing.TB, edit func(*Config)) (*Resolver, *fakeClock) {
 	t.Helper()
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	cfg := testConfig()
