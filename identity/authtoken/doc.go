@@ -1,0 +1,52 @@
+// Package authtoken authenticates the requests of a SaaS backend (mail,
+// database or web hosting) whose users log in with Keystone tokens: the Go
+// counterpart of keystonemiddleware's auth_token, coalesced, cached and
+// aware of product domains.
+//
+// A backend writes:
+//
+//	v, err := authtoken.New(authtoken.Config{Domains: []domain.Domain{gnc}, Home: "SG", Primary: "JP",
+//		TokenCache: cache, ServiceCredential: svcCred, ServiceScope: svcScope})
+//	http.Handle("/", v.Handler(app, authtoken.HandlerOptions{}))
+//	// in app: id, _ := authtoken.FromContext(r.Context()); id.Token.User.Name
+//
+// # Validation
+//
+// A Validator validates a token at the admin_auth_url of the backend's
+// domain in the backend's own location, failing over to the other locations
+// through a region.Resolver; a 404 at a replica is retried once at the
+// primary, since a user registered a moment ago may not have replicated yet.
+// It authenticates with the service's own token from a tokencache.Cache;
+// when Keystone rejects that token (401), it is invalidated (exactly that
+// token) and the validation is retried once with a fresh one.
+//
+// # Cache
+//
+// Validated tokens are kept in an LRU cache keyed by the HMAC-SHA256 of the
+// token under a random key drawn by New: the raw token is never a key. An
+// entry is trusted until the earlier of Config.CacheTTL (300 s by default,
+// keystonemiddleware's token_cache_time) and the token's own expiry; the
+// expiry is checked on every hit, so an expired token is never accepted from
+// the cache. Concurrent misses for one token make one Keystone request
+// (singleflight keyed by the HMAC, run under context.WithoutCancel and
+// Config.ValidateTimeout; each caller waits on its own context). A token
+// Keystone calls invalid (404) is remembered for Config.NegativeTTL (10 s), so
+// a client retrying a bad token does not hammer Keystone; an outage is never
+// remembered.
+//
+// # Domains and roles
+//
+// Keystone's word is not enough: a token is accepted only if its user's
+// domain id is one of Config.Domains and the user's name carries that
+// domain's prefix. A project-scoped token's project must also be in a served
+// domain and carry its prefix; a domain-scoped token must be scoped to a
+// served domain; a system-scoped token is refused; an unscoped token passes
+// on its user, as with keystonemiddleware. A valid token of another product is
+// rejected (ErrWrongDomain, 401) and logged with the reason. Config.Roles adds
+// an any-of / all-of role requirement (ErrForbidden, 403).
+//
+// # Secrets
+//
+// No token and no token prefix reaches a log line or an error string: tokens
+// are named by identity.TokenFingerprint ("sha256:" and 8 hex digits).
+package authtoken

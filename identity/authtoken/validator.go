@@ -1,0 +1,355 @@
+package authtoken
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/geostack/geostack/domain"
+	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/region"
+	"github.com/geostack/geostack/tokencache"
+)
+
+// Validator validates incoming Keystone tokens for a backend: from its
+// cache when it can, otherwise with one coalesced Keystone request per
+// token, and then checks the token's domain and roles. It is safe for
+// concurrent use. Make one with New; Close it when done.
+type Validator struct {
+	cfg      Config
+	now      func() time.Time
+	resolver *region.Resolver
+	client   *identity.Client
+	service  *tokencache.Handle
+	opts     identity.ValidateOptions
+	keys     *keyer
+	pos      *lru.Cache[key, *entry]
+	neg      *lru.Cache[key, time.Time]
+	flights  singleflight.Group
+	log      *slog.Logger
+	wwwAuth  string // the WWW-Authenticate header value
+
+	stop     context.Context
+	stopNow  context.CancelFunc
+	mu       sync.Mutex // guards closed and wg.Add
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+// entry is a validated token, trusted until until (never past its expiry).
+type entry struct {
+	tok   *identity.Token
+	until time.Time
+}
+
+// New checks cfg and returns a Validator. Every problem found is reported,
+// joined with errors.Join; each matches ErrInvalidConfig (or
+// region.ErrInvalidConfig, when the Resolver is built here).
+func New(cfg Config) (*Validator, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	v := &Validator{cfg: cfg, resolver: cfg.Resolver, log: cfg.Logger, keys: newKeyer()}
+	if cfg.Clock != nil {
+		v.now = cfg.Clock.Now
+	} else {
+		v.now = time.Now
+	}
+	if v.resolver == nil {
+		rc := region.Config{Locations: Locations(cfg.Domains[0]), Primary: cfg.Primary, Logger: cfg.Logger}
+		if cfg.Clock != nil {
+			rc.Clock = cfg.Clock
+		}
+		if v.resolver, err = region.New(rc); err != nil {
+			return nil, err
+		}
+	}
+	if v.resolver.Order(cfg.Home) == nil {
+		return nil, &ConfigError{Field: "Home", Reason: fmt.Sprintf("%q is not a location of the resolver", cfg.Home)}
+	}
+	uri, err := userAuthURL(cfg.Domains[0], cfg.Home, v.resolver.Primary())
+	if err != nil {
+		return nil, err
+	}
+	v.wwwAuth = `Keystone uri="` + uri + `"`
+
+	c := identity.Client{Now: v.now}
+	if cfg.Client != nil {
+		c = *cfg.Client
+		if c.Now == nil {
+			c.Now = v.now
+		}
+	}
+	v.client = &c
+	issuer := c // the service token is only ever sent to Keystone
+	issuer.NoCatalog = true
+	v.service = cfg.TokenCache.Handle(
+		tokencache.KeyOf(cfg.ServiceCredential, cfg.ServiceScope),
+		v.resolver.Fetcher(cfg.Home, &issuer, cfg.ServiceCredential, cfg.ServiceScope),
+	)
+	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog}
+
+	if v.pos, err = lru.New[key, *entry](cfg.CacheSize); err != nil {
+		return nil, &ConfigError{Field: "CacheSize", Reason: err.Error()}
+	}
+	if v.neg, err = lru.New[key, time.Time](cfg.NegativeCacheSize); err != nil {
+		return nil, &ConfigError{Field: "NegativeCacheSize", Reason: err.Error()}
+	}
+	v.stop, v.stopNow = context.WithCancel(context.Background())
+	return v, nil
+}
+
+func userAuthURL(d domain.Domain, home, primary string) (string, error) {
+	for _, loc := range []string{home, primary} {
+		if ep, ok := d.AuthURLs(loc); ok && ep.UserAuthURL != "" {
+			return ep.UserAuthURL, nil
+		}
+	}
+	return "", &ConfigError{Field: "Domains[0]", Reason: fmt.Sprintf("domain %s has no user_auth_url at %s or %s", d.Name, home, primary)}
+}
+
+// Close cancels the validations in flight and waits for them to end.
+// Afterwards Validate fails with ErrClosed on a cache miss. It is
+// idempotent and always returns nil.
+func (v *Validator) Close() error {
+	v.mu.Lock()
+	v.closed = true
+	v.mu.Unlock()
+	v.stopNow()
+	v.inflight.Wait()
+	return nil
+}
+
+// Validate reports whether token is a valid Keystone token of one of the
+// served domains, meeting the role requirement, and returns it parsed.
+// The token is shared: callers must not modify it.
+//
+// A token found in the cache is returned without any I/O, unless it has
+// expired (ErrExpired). Otherwise one Keystone validation is made, however
+// many callers ask about the same token at once; each caller waits on its
+// own ctx. Errors are *Error values; see the sentinels.
+func (v *Validator) Validate(ctx context.Context, token string) (*identity.Token, error) {
+	return v.validateUser(ctx, token, false)
+}
+
+// ValidateService validates an X-Service-Token: a valid token (of any
+// domain: service users live in the Default domain) carrying one of
+// Config.ServiceRoles.
+func (v *Validator) ValidateService(ctx context.Context, token string) (*identity.Token, error) {
+	tok, err := v.lookup(ctx, token, false)
+	if err != nil {
+		return nil, asService(err)
+	}
+	if !(Roles{AnyOf: v.cfg.ServiceRoles}).met(tok) {
+		return nil, &Error{Kind: ErrForbidden, Service: true, Token: identity.TokenFingerprint(token),
+			Reason: fmt.Sprintf("service token of user %s (%s) has none of the service roles %s",
+				tok.User.Name, tok.User.ID, strings.Join(v.cfg.ServiceRoles, ","))}
+	}
+	return tok, nil
+}
+
+// asService returns err marked as about a service token. Errors of a
+// coalesced validation are shared between callers, so it copies.
+func asService(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	c := *e
+	c.Service = true
+	return &c
+}
+
+// validateUser is Validate; allowExpired accepts a token past its expiry
+// within Keystone's allow_expired window, as keystonemiddleware does when a
+// valid service token comes with it.
+func (v *Validator) validateUser(ctx context.Context, token string, allowExpired bool) (*identity.Token, error) {
+	tok, err := v.lookup(ctx, token, allowExpired)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.check(tok, token); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// lookup returns token as Keystone validated it, from the cache or from
+// Keystone.
+func (v *Validator) lookup(ctx context.Context, token string, allowExpired bool) (*identity.Token, error) {
+	if token == "" {
+		return nil, &Error{Kind: ErrMissing}
+	}
+	if !wellFormed(token, v.cfg.MaxTokenLength) {
+		return nil, &Error{Kind: ErrInvalid, Token: identity.TokenFingerprint(token),
+			Reason: "malformed token (too long or not visible ASCII); not sent to Keystone"}
+	}
+	k := v.keys.key(token)
+	now := v.now()
+	if e, ok := v.pos.Get(k); ok {
+		if now.Before(e.until) {
+			return e.tok, nil
+		}
+		if !allowExpired && !now.Before(e.tok.Expiry) {
+			return nil, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
+				Reason: "token expired at " + e.tok.Expiry.Format(time.RFC3339)}
+		}
+	}
+	if until, ok := v.neg.Get(k); ok && !allowExpired && now.Before(until) {
+		return nil, &Error{Kind: ErrInvalid, Token: identity.TokenFingerprint(token),
+			Reason: "Keystone rejected the token recently (negative cache)"}
+	}
+	return v.fetch(ctx, k, token, allowExpired)
+}
+
+// fetch validates token at Keystone, coalescing concurrent callers.
+func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
+	fk := string(k[:])
+	if allowExpired {
+		fk += "+expired"
+	}
+	ch := v.flights.DoChan(fk, func() (any, error) {
+		v.mu.Lock()
+		if v.closed {
+			v.mu.Unlock()
+			return nil, &Error{Kind: ErrClosed}
+		}
+		v.inflight.Add(1)
+		v.mu.Unlock()
+		defer v.inflight.Done()
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.ValidateTimeout)
+		defer cancel()
+		defer context.AfterFunc(v.stop, cancel)()
+		return v.remote(fctx, k, token, allowExpired)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*identity.Token), nil
+	case <-ctx.Done():
+		return nil, &Error{Kind: ErrUnavailable, Token: identity.TokenFingerprint(token),
+			Reason: "caller stopped waiting for the validation", Err: ctx.Err()}
+	}
+}
+
+// remote asks Keystone about token, through the resolver, with the
+// service's own token; a service token Keystone rejects is replaced once.
+// The answer is cached: a valid token positively, an unknown one
+// negatively, an outage not at all.
+func (v *Validator) remote(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
+	fp := identity.TokenFingerprint(token)
+	o := v.opts
+	o.AllowExpired = allowExpired
+	svc, err := v.service.Token(ctx)
+	if err != nil {
+		return nil, v.unavailable(fp, "no service token", err)
+	}
+	tok, err := v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
+	if errors.Is(err, identity.ErrUnauthorized) {
+		v.log.LogAttrs(ctx, slog.LevelInfo, "authtoken: Keystone rejected the service token; refreshing it once",
+			slog.String("service_token", identity.TokenFingerprint(svc.ID)))
+		v.service.Invalidate(svc.ID)
+		if svc, err = v.service.Token(ctx); err != nil {
+			return nil, v.unavailable(fp, "no service token after refresh", err)
+		}
+		tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
+	}
+	now := v.now()
+	switch {
+	case err == nil:
+		if tok.ValidAt(now) {
+			until := now.Add(v.cfg.CacheTTL)
+			if tok.Expiry.Before(until) {
+				until = tok.Expiry
+			}
+			v.pos.Add(k, &entry{tok: tok, until: until})
+			v.neg.Remove(k)
+		}
+		return tok, nil
+	case errors.Is(err, identity.ErrNotFound), errors.Is(err, identity.ErrInvalidCredential):
+		if v.cfg.NegativeTTL > 0 {
+			v.neg.Add(k, now.Add(v.cfg.NegativeTTL))
+		}
+		return nil, &Error{Kind: ErrInvalid, Token: fp, Reason: "Keystone does not know the token (unknown, expired or revoked)", Err: err}
+	}
+	return nil, v.unavailable(fp, "Keystone could not validate the token", err)
+}
+
+func (v *Validator) unavailable(fp, reason string, err error) error {
+	e := &Error{Kind: ErrUnavailable, Token: fp, Reason: reason, Err: err}
+	v.log.LogAttrs(context.Background(), slog.LevelError, "authtoken: token validation unavailable",
+		slog.String("token", fp), slog.String("reason", reason), slog.String("error", err.Error()))
+	return e
+}
+
+// served returns the served domain with id.
+func (v *Validator) served(id string) (domain.Domain, bool) {
+	for _, d := range v.cfg.Domains {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return domain.Domain{}, false
+}
+
+// check applies the domain rules and the role requirement to a token
+// Keystone validated:
+//
+//   - the user's domain is a served domain, and the user's name carries
+//     that domain's prefix (a second, independent check);
+//   - a project-scoped token's project is in a served domain and its name
+//     carries that domain's prefix;
+//   - a domain-scoped token is scoped to a served domain;
+//   - a system-scoped token is refused: the system is no product's;
+//   - an unscoped token passes on its user alone, as with keystonemiddleware.
+func (v *Validator) check(tok *identity.Token, token string) error {
+	if reason := v.domainReason(tok); reason != "" {
+		return &Error{Kind: ErrWrongDomain, Token: identity.TokenFingerprint(token), Reason: reason}
+	}
+	if !v.cfg.Roles.met(tok) {
+		return &Error{Kind: ErrForbidden, Token: identity.TokenFingerprint(token),
+			Reason: fmt.Sprintf("user %s (%s) lacks the required roles", tok.User.Name, tok.User.ID)}
+	}
+	return nil
+}
+
+func (v *Validator) domainReason(tok *identity.Token) string {
+	d, ok := v.served(tok.User.Domain.ID)
+	if !ok {
+		return fmt.Sprintf("user %s (%s) is in domain %s (%s), which this backend does not serve",
+			tok.User.Name, tok.User.ID, tok.User.Domain.Name, tok.User.Domain.ID)
+	}
+	if !d.OwnsAccount(tok.User.Name) {
+		return fmt.Sprintf("user %s (%s) of domain %s does not carry the domain's prefix %q",
+			tok.User.Name, tok.User.ID, d.Name, d.Prefix)
+	}
+	switch {
+	case tok.Project != nil:
+		pd, ok := v.served(tok.Project.Domain.ID)
+		if !ok {
+			return fmt.Sprintf("project %s (%s) is in domain %s (%s), which this backend does not serve",
+				tok.Project.Name, tok.Project.ID, tok.Project.Domain.Name, tok.Project.Domain.ID)
+		}
+		if !pd.OwnsAccount(tok.Project.Name) {
+			return fmt.Sprintf("project %s (%s) of domain %s does not carry the domain's prefix %q",
+				tok.Project.Name, tok.Project.ID, pd.Name, pd.Prefix)
+		}
+	case tok.Domain != nil:
+		if _, ok := v.served(tok.Domain.ID); !ok {
+			return fmt.Sprintf("token is scoped to domain %s (%s), which this backend does not serve", tok.Domain.Name, tok.Domain.ID)
+		}
+	case tok.System:
+		return "token is system-scoped"
+	}
+	return ""
+}
