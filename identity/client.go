@@ -26,7 +26,8 @@ const (
 // version discovery request and without re-authentication.
 type Client struct {
 	// HTTPClient sends the requests; nil means http.DefaultClient. Its
-	// Transport is wrapped to cap response bodies.
+	// Transport is wrapped to cap response bodies. Redirects are not
+	// followed unless HTTPClient.CheckRedirect says otherwise.
 	HTTPClient *http.Client
 
 	// MaxBodyBytes caps the bytes read from each Keystone response; 0
@@ -97,9 +98,13 @@ func (c *Client) serviceClient(root, token string) (*gophercloud.ServiceClient, 
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBodyBytes
 	}
+	redirect := base.CheckRedirect
+	if redirect == nil {
+		redirect = noRedirect
+	}
 	pc.HTTPClient = http.Client{
 		Transport:     &limitTransport{base: rt, max: maxBytes},
-		CheckRedirect: base.CheckRedirect,
+		CheckRedirect: redirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
 	}
@@ -109,6 +114,12 @@ func (c *Client) serviceClient(root, token string) (*gophercloud.ServiceClient, 
 	pc.SetToken(token)
 	return openstack.NewIdentityV3(pc, gophercloud.EndpointOpts{})
 }
+
+// noRedirect stops at a redirect: Keystone's tokens API never redirects,
+// and following one would resend X-Auth-Token, X-Subject-Token and a
+// password body to wherever it points. The 3xx answer fails with
+// ErrBadResponse.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Issue authenticates with cred at authURL and returns the token scoped to
 // scope (the zero Scope: unscoped). authURL is the Keystone endpoint, with

@@ -38,9 +38,13 @@ var (
 )
 
 // Error is the error of a Keystone operation. It never contains a token, a
-// password or a secret.
+// password or a secret: Message is only Keystone's {"error":{"message"}},
+// bounded and with the request's secrets replaced, and Err is a transport
+// or decoding cause, never a response body.
 type Error struct {
-	// Op is the operation: "issue", "validate", "check" or "revoke".
+	// Op is the operation: "issue", "validate", "check" or "revoke"; or
+	// "validate" for the error of Credential.Validate or Scope.Validate
+	// called directly.
 	Op string
 	// URL is the auth_url the operation went to (it holds no secret).
 	URL string
@@ -62,8 +66,10 @@ func (e *Error) Error() string {
 		b.WriteString(" at ")
 		b.WriteString(e.URL)
 	}
-	b.WriteString(": ")
-	b.WriteString(strings.TrimPrefix(e.Kind.Error(), "identity: "))
+	if e.Kind != nil {
+		b.WriteString(": ")
+		b.WriteString(strings.TrimPrefix(e.Kind.Error(), "identity: "))
+	}
 	if e.Status != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
 	}
@@ -81,10 +87,13 @@ func (e *Error) Error() string {
 // Unwrap returns the sentinel kind and the cause, so that errors.Is matches
 // both.
 func (e *Error) Unwrap() []error {
-	if e.Err == nil {
-		return []error{e.Kind}
+	var errs []error
+	for _, err := range [2]error{e.Kind, e.Err} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return []error{e.Kind, e.Err}
+	return errs
 }
 
 // maxMessage bounds the Keystone message kept in an *Error.

@@ -3,6 +3,7 @@ package identity
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -243,4 +244,37 @@ func nonEmpty(attrs ...slog.Attr) []slog.Attr {
 		out = append(out, a)
 	}
 	return out
+}
+
+// MarshalJSON writes the credential without its secret, so that a JSON log
+// handler or an encoder of a larger value cannot leak it. It is not meant
+// to be read back.
+func (p Password) MarshalJSON() ([]byte, error) { return marshalLogValue(p.LogValue(), "password") }
+
+// MarshalJSON writes the credential without its secret; see
+// Password.MarshalJSON.
+func (a ApplicationCredential) MarshalJSON() ([]byte, error) {
+	return marshalLogValue(a.LogValue(), "secret")
+}
+
+// MarshalJSON writes the token's fingerprint only; see
+// Password.MarshalJSON.
+func (t TokenCredential) MarshalJSON() ([]byte, error) { return marshalLogValue(t.LogValue(), "") }
+
+// MarshalJSON writes what LogValue shows: the token's fingerprint in place
+// of its id. A Token cannot be round-tripped through JSON; a store that
+// must persist tokens encodes the fields it needs itself.
+func (t Token) MarshalJSON() ([]byte, error) { return marshalLogValue(t.LogValue(), "") }
+
+// marshalLogValue renders a group value as a JSON object, adding
+// secretKey: "REDACTED" when secretKey is set.
+func marshalLogValue(v slog.Value, secretKey string) ([]byte, error) {
+	m := make(map[string]any)
+	for _, a := range v.Group() {
+		m[a.Key] = a.Value.Any()
+	}
+	if secretKey != "" {
+		m[secretKey] = redacted
+	}
+	return json.Marshal(m)
 }

@@ -26,6 +26,10 @@ type Token struct {
 	// the request was sent plus the lifetime Keystone granted
 	// (ExpiresAt - IssuedAt). A Keystone whose clock is skewed against ours
 	// therefore makes a token look neither fresher nor older than it is.
+	// For a validated token, which was issued earlier, the time left is
+	// ExpiresAt minus Keystone's clock as its Date header tells (capped by
+	// the lifetime), or ExpiresAt against the local clock when Keystone
+	// sends no plausible Date.
 	Expiry time.Time
 
 	// Methods are the authentication methods, e.g. "password".

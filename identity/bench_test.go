@@ -1,0 +1,36 @@
+package identity
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+)
+
+// BenchmarkParseToken measures turning a decoded token response into a
+// Token, catalog index included: the work of every Issue and Validate
+// besides the round trip.
+func BenchmarkParseToken(b *testing.B) {
+	v, err := decodeBody([]byte(goodBody))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := parseInput{result: gophercloud.Result{Body: v, Header: http.Header{"X-Subject-Token": {"tok"}}}, sent: time.Now()}
+	b.SetBytes(int64(len(goodBody)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseToken(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTokenFingerprint measures what logging a token costs.
+func BenchmarkTokenFingerprint(b *testing.B) {
+	id := "gAAAAABsO2khbA3QB3fT2Y_8mmkLr6k9Lent61jMImGkiFY1osZlx3BIEr64Mw-hhup0iIqryC4_mAxDn_Sk-mHPPcsUWxr11xuFSSoHC9vXtks4N3GX"
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = TokenFingerprint(id)
+	}
+}
