@@ -1,0 +1,83 @@
+// Package examples_test builds and runs every example program on the
+// embedded fake cloud and checks its key output lines, so that an example
+// can never rot silently.
+package examples_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+)
+
+func TestExamples(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go tool is needed to build the examples: %v", err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string // regular expressions, each matching a line of the output
+	}{
+		{
+			name: "quickstart",
+			want: []string{
+				`^authenticated gncu00000001 \(domain gnc, project gnct00000001\) at home location SG$`,
+				`^regions in the catalog: OSA1, SIN1, SJC1, TYO1$`,
+				`^  images: +centos-stream-9, debian-12, gnc_centos, gnc_ubuntu, gnct00000001-backup, ubuntu-24.04$`,
+				`^  flavors: +gnc_g-1gb, gnc_g-2gb, gnc_g-4gb, m1.large, m1.medium, m1.small$`,
+				`^  volume types: +default, gnc_hdd, gnc_ssd$`,
+				`^  server: +quickstart-tyo1 ACTIVE`,
+				`^  server: +quickstart-sin1 ACTIVE`,
+				`^tokens issued by Keystone: 1 \(JP 0, US 0, SG 1\)$`,
+			},
+		},
+		{
+			name: "vmcreate",
+			args: []string{"-flows", "60", "-workers", "10"},
+			want: []string{
+				`^naive +60 +300 `,
+				`^geostack +60 +1 `,
+			},
+		},
+		{
+			name: "failover",
+			want: []string{
+				`^traffic, every location up: +\d+ calls, 0 failed; tokens issued so far: JP 0, US 0, SG 1$`,
+				`^traffic across a token refresh: +\d+ calls, 0 failed; tokens issued so far: JP [1-9]\d*, US 0, SG 1$`,
+				`^second user gncu00000002 logged in; token issued at JP$`,
+				`^  auth_url of SG: circuit open`,
+				`^client: \d+ tokens fetched, [1-9]\d* failovers, 0 failed calls$`,
+			},
+		},
+	}
+	bin := t.TempDir()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			exe := filepath.Join(bin, tt.name)
+			build := exec.CommandContext(t.Context(), goTool, "build", "-o", exe, "./"+tt.name)
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("go build ./%s: %v\n%s", tt.name, err, out)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, exe, tt.args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s exited with %v\n%s", tt.name, err, out)
+			}
+			for _, w := range tt.want {
+				if !regexp.MustCompile("(?m)" + w).Match(out) {
+					t.Errorf("%s: no line matches %q; output:\n%s", tt.name, w, out)
+				}
+			}
+		})
+	}
+}
