@@ -1,0 +1,299 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// Who sees a fixture item.
+var (
+	all  = []string{"gnc", "zjp", "zsg"}
+	none = []string{}
+	gnc  = []string{"gnc"}
+	zjp  = []string{"zjp"}
+	zsg  = []string{"zsg"}
+)
+
+type fixture struct {
+	obj    item     // as the service returns it
+	seenBy []string // domains whose users see it under the zero Policy
+	shared bool     // seen by all only because shared items are allowed
+}
+
+func absent() any { return nil }
+
+func image(name, vis string, domainID any, seenBy []string) fixture {
+	obj := item{"name": name, "visibility": vis, "status": "active"}
+	if domainID != nil {
+		obj["domain_id"] = domainID
+	}
+	return fixture{obj: obj, seenBy: seenBy}
+}
+
+func named(name string, seenBy []string) fixture {
+	return fixture{obj: item{"name": name}, seenBy: seenBy}
+}
+
+func shared(f fixture) fixture { f.shared = true; return f }
+
+// imageFixtures is ordered so that small pages hold only other domains'
+// images, mixes, and a page filtered down to nothing for every domain.
+func imageFixtures() []fixture {
+	withMeta := image("meta-only", "public", absent(), zsg)
+	withMeta.obj["metadata"] = map[string]string{"domain_id": zsgID}
+	return []fixture{
+		shared(image("centos-9", "public", absent(), all)),
+		shared(image("ubuntu-24.04", "public", "default", all)),
+		image("gnc_centos", "public", gncID, gnc),
+		image("gnc_windows", "public", absent(), gnc), // name fallback
+		image("zjp_centos", "public", zjpID, zjp),
+		image("zsg_centos", "public", absent(), zsg),
+		image("zjp_moved", "public", gncID, gnc),   // metadata wins over the name
+		image("gnc_moved", "public", zsgID, zsg),   // metadata wins over the name
+		image("plain", "public", "id-other", none), // an unregistered domain's
+		image("gnc", "public", absent(), none),     // prefix alone
+		image("gnccentos", "public", absent(), none),
+		image("gnc_", "public", absent(), none),
+		image("gnc_default", "public", "default", gnc), // Default id never widens a prefixed name
+		shared(image("GNC_centos", "public", absent(), all)),
+		image("gnc_日本", "public", absent(), gnc),
+		image("gnc‐hyphen", "public", absent(), none), // U+2010, not the separator
+		image("zsg_by_number", "public", 42.0, none),   // ownership not a string
+		image("my-snapshot", "private", absent(), all), // Glance scoped these
+		image("zjp_shared_with_me", "shared", zjpID, all),
+		image("community", "community", absent(), all),
+		image("zjp_no_visibility", "", absent(), zjp),
+		image("zsg_empty_id", "public", "", zsg),
+		withMeta,
+		shared(image("ｇｎｃ_fullwidth", "public", absent(), all)), // no registered prefix: unprefixed
+	}
+}
+
+func flavorFixtures() []fixture {
+	return []fixture{
+		shared(named("m1.small", all)),
+		named("gnc_g-1gb", gnc),
+		named("zjp_1gb", zjp),
+		named("zsg_1gb", zsg),
+		named("zjp_2gb", zjp),
+		named("zsg_2gb", zsg),
+		named("zjp_4gb", zjp),
+		named("gnc", none),
+		named("gnc1gb", none),
+		shared(named("GNC_1gb", all)),
+		named("gnc_日本", gnc),
+		named("gnc‐1gb", none),
+		named("zsg_", none),
+	}
+}
+
+func volumeTypeFixtures() []fixture {
+	return []fixture{
+		shared(named("default", all)),
+		named("gnc_ssd", gnc),
+		named("zjp_ssd", zjp),
+		named("zsg_ssd", zsg),
+		named("zjpssd", none),
+		shared(named("Zjp_ssd", all)),
+		named("zsg_hdd", zsg),
+		named("gnc_日本", gnc),
+	}
+}
+
+// objects gives each fixture an id (its position) and returns the objects.
+func objects(fs []fixture) []item {
+	out := make([]item, len(fs))
+	for i, f := range fs {
+		f.obj["id"] = fmt.Sprintf("id-%03d", i)
+		out[i] = f.obj
+	}
+	return out
+}
+
+// want returns the ids that dom sees, in listing order.
+func want(fs []fixture, dom string, p Policy) []string {
+	ids := []string{}
+	for i, f := range fs {
+		if f.shared && (p.HideSharedImages || p.HideSharedFlavors || p.HideSharedVolumeTypes) {
+			continue
+		}
+		if slices.Contains(f.seenBy, dom) {
+			ids = append(ids, fmt.Sprintf("id-%03d", i))
+		}
+	}
+	return ids
+}
+
+func ids[T any](items []T, id func(*T) string) []string {
+	out := []string{}
+	for i := range items {
+		out = append(out, id(&items[i]))
+	}
+	return out
+}
+
+// foreign reports an item that belongs to a domain other than dom: its
+// ownership property, or else its name, says so.
+func foreign(r *Registry, dom, name string, domainID any) bool {
+	if s, ok := domainID.(string); ok && s != "" && s != KeystoneDefaultDomainID {
+		d, ok := r.ByID(s)
+		return !ok || d.Name != dom
+	}
+	if domainID != nil && domainID != "" && domainID != KeystoneDefaultDomainID {
+		return true
+	}
+	o, ok := r.Owner(name)
+	return ok && o.Name != dom
+}
+
+func TestIsolation(t *testing.T) {
+	t.Parallel()
+	reg := testRegistry(t)
+	imgFix, flvFix, vtFix := imageFixtures(), flavorFixtures(), volumeTypeFixtures()
+	cloud := newFakeCloud(t, objects(imgFix), objects(flvFix), objects(vtFix), nil)
+	policies := []struct {
+		name string
+		p    Policy
+	}{
+		{"default policy", Policy{}},
+		{"hide shared", Policy{HideSharedImages: true, HideSharedFlavors: true, HideSharedVolumeTypes: true}},
+	}
+	// Page sizes: one item a page (many pages with nothing visible), small
+	// mixed pages, a last page filled exactly (followed by an empty page),
+	// and everything in one page.
+	limits := []int{1, 2, 3, 4, len(imgFix), len(imgFix) + 1}
+	for _, pol := range policies {
+		for _, dom := range all {
+			f, err := reg.Filter(dom, pol.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, limit := range limits {
+				t.Run(pol.name+"/"+dom+"/limit="+strconv.Itoa(limit), func(t *testing.T) {
+					t.Parallel()
+					ctx := t.Context()
+					imgs, err := f.ListImages(ctx, cloud.Image(), images.ListOpts{Limit: limit})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(want(imgFix, dom, pol.p), ids(imgs, func(i *images.Image) string { return i.ID })); diff != "" {
+						t.Errorf("images (-want +got):\n%s", diff)
+					}
+					for _, img := range imgs {
+						if img.Visibility == images.ImageVisibilityPublic && foreign(reg, dom, img.Name, img.Properties["domain_id"]) {
+							t.Errorf("%s sees another domain's image %q", dom, img.Name)
+						}
+					}
+					flvs, err := f.ListFlavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: limit})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(want(flvFix, dom, pol.p), ids(flvs, func(f *flavors.Flavor) string { return f.ID })); diff != "" {
+						t.Errorf("flavors (-want +got):\n%s", diff)
+					}
+					vts, err := f.ListVolumeTypes(ctx, cloud.Volume(), volumetypes.ListOpts{Limit: limit})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(want(vtFix, dom, pol.p), ids(vts, func(v *volumetypes.VolumeType) string { return v.ID })); diff != "" {
+						t.Errorf("volume types (-want +got):\n%s", diff)
+					}
+					for _, name := range append(ids(flvs, func(f *flavors.Flavor) string { return f.Name }),
+						ids(vts, func(v *volumetypes.VolumeType) string { return v.Name })...) {
+						if foreign(reg, dom, name, nil) {
+							t.Errorf("%s sees another domain's item %q", dom, name)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestFilterPolicy(t *testing.T) {
+	t.Parallel()
+	reg := testRegistry(t)
+	tests := []struct {
+		name   string
+		p      Policy
+		img    images.Image
+		seenBy []string
+	}{
+		{"custom property", Policy{DomainIDProperty: "owner_domain"},
+			images.Image{Name: "x", Visibility: "public", Properties: map[string]any{"owner_domain": zjpID, "domain_id": gncID}}, zjp},
+		{"custom default id", Policy{DefaultDomainID: "dflt"},
+			images.Image{Name: "x", Visibility: "public", Properties: map[string]any{"domain_id": "dflt"}}, all},
+		{"default id is foreign under a custom default", Policy{DefaultDomainID: "dflt"},
+			images.Image{Name: "x", Visibility: "public", Properties: map[string]any{"domain_id": "default"}}, none},
+		{"hidden shared still shows own", Policy{HideSharedImages: true},
+			images.Image{Name: "gnc_x", Visibility: "public"}, gnc},
+		{"property wins over metadata", Policy{},
+			images.Image{Name: "x", Visibility: "public", Properties: map[string]any{"domain_id": zjpID}, Metadata: map[string]string{"domain_id": gncID}}, zjp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := []string{}
+			for _, dom := range all {
+				f, err := reg.Filter(dom, tt.p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.VisibleImage(&tt.img) {
+					got = append(got, dom)
+				}
+			}
+			if diff := cmp.Diff(tt.seenBy, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("seen by (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFilterErrors(t *testing.T) {
+	t.Parallel()
+	reg := testRegistry(t)
+	if _, err := reg.Filter("GNC", Policy{}); !errors.Is(err, ErrUnknownDomain) {
+		t.Errorf("Filter(GNC) err = %v; want ErrUnknownDomain", err)
+	}
+	_, err := reg.Filter("gnc", Policy{DefaultDomainID: zjpID})
+	if ce, ok := errors.AsType[*ConfigError](err); !ok || !errors.Is(err, ErrInvalid) || !slices.Equal(ce.Domains, zjp) {
+		t.Errorf("Filter with a registered default id: err = %v; want a ConfigError naming zjp", err)
+	}
+	f, err := reg.Filter("zsg", Policy{})
+	if err != nil || f.Domain().Name != "zsg" {
+		t.Fatalf("Filter(zsg) = %v, %v", f, err)
+	}
+}
+
+// TestPredicatesDoNotAllocate is not parallel: AllocsPerRun needs the whole
+// process.
+func TestPredicatesDoNotAllocate(t *testing.T) {
+	f, err := testRegistry(t).Filter("gnc", Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := images.Image{Name: "zjp_x", Visibility: "public", Properties: map[string]any{"domain_id": gncID}}
+	fl := flavors.Flavor{Name: "gnc_1gb"}
+	vt := volumetypes.VolumeType{Name: "default"}
+	src := []images.Image{img, {Name: "zsg_y", Visibility: "public"}}
+	dst := make([]images.Image, 0, 2)
+	allocs := testing.AllocsPerRun(100, func() {
+		if !f.VisibleImage(&img) || !f.VisibleFlavor(&fl) || !f.VisibleVolumeType(&vt) {
+			panic("not visible")
+		}
+		dst = f.AppendImages(dst[:0], src)
+	})
+	if allocs != 0 || len(dst) != 1 {
+		t.Errorf("%v allocs per run, kept %d; want 0 allocs, 1 kept", allocs, len(dst))
+	}
+}
