@@ -189,6 +189,7 @@ def main():
         "keystone_memcached": args.keystone_memcached,
         "pids": read_pids(args.state),
         "state_dir": args.state,
+        "scripts_dir": os.path.dirname(os.path.abspath(__file__)),
         "logs": {loc: os.path.join(args.state, "log", f"{loc}.log") for loc in auth_urls},
     }
     tmp = args.out + ".tmp"

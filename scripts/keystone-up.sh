@@ -211,34 +211,13 @@ log "config, db_sync and keys (${T_CONFIG}s)"
 
 # --- Three Keystone instances, started while bootstrap runs ------------------------
 T=$(now)
-start_keystone() { # location port
-	local loc=$1 port=$2
-	# --http (uwsgi's HTTP router in front of the workers) with keep-alive and a large
-	# buffer: --http-socket gave Go keep-alive clients EOF/reset errors,
-	# --http11-socket let idle keep-alive clients pin workers, and without the larger
-	# buffer each keep-alive request took ~56 ms instead of ~11 ms.
-	# One thread per worker: sqlite and Keystone's DB layer are not happy otherwise.
-	# --lazy-apps builds the application in each worker after the fork: Keystone
-	# queries the database while it loads (check_project_depth), and a connection
-	# opened before a fork must not be shared. --shared-pyimport still imports
-	# Keystone's modules once, in the master (imports open no connection), which
-	# makes start-up ~30% faster. --die-on-term makes SIGTERM a stop, not a reload.
-	env -u PYTHONPATH -u PYTHONHOME \
-		OS_KEYSTONE_CONFIG_DIR="$STATE" OS_KEYSTONE_CONFIG_FILES=keystone.conf \
-		"$UWSGI" --plugin http,python3 \
-		--http "127.0.0.1:$port" --http-keepalive --http-buffer-size 131072 \
-		--buffer-size 65535 \
-		--shared-pyimport keystone.server.wsgi \
-		--wsgi-file "$WSGI_PUBLIC" \
-		--master --processes 2 --threads 1 --lazy-apps --need-app \
-		--die-on-term --vacuum \
-		--procname-prefix-spaced "geostack-keystone-$loc" \
-		--pidfile "$STATE/run/$loc.pid" \
-		--daemonize "$STATE/log/$loc.log"
-}
 declare -A PORT=([JP]=$PORT_JP [US]=$PORT_US [SG]=$PORT_SG)
+START_PID=()
 for loc in "${LOCATIONS[@]}"; do
-	start_keystone "$loc" "${PORT[$loc]}"
+	# Each returns once its instance answers GET /v3 (see keystone-instance.sh for
+	# the uwsgi flags and why).
+	"$SCRIPTS/keystone-instance.sh" "$STATE" "$loc" "${PORT[$loc]}" >/dev/null &
+	START_PID+=($!)
 done
 
 # Bootstrap: admin user, project and role (with a system-scope assignment), the
@@ -260,21 +239,8 @@ OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD km bootstrap bootstrap \
 T_BOOTSTRAP=$(since "$T")
 log "bootstrap (${T_BOOTSTRAP}s, while the instances load)"
 
-for loc in "${LOCATIONS[@]}"; do
-	deadline=$((SECONDS + 60))
-	until curl -fsS -o /dev/null --max-time 20 "http://127.0.0.1:${PORT[$loc]}/v3" 2>/dev/null; do
-		if ((SECONDS > deadline)); then
-			tail -n 40 "$STATE/log/$loc.log" >&2
-			die "Keystone $loc did not answer GET /v3 on port ${PORT[$loc]} within 60 s"
-		fi
-		sleep 0.2
-	done
-done
-for loc in "${LOCATIONS[@]}"; do
-	# Recorded so that keystone-down.sh can stop the workers even if a test killed
-	# the master with SIGKILL.
-	ps -o pid= --ppid "$(cat "$STATE/run/$loc.pid")" | tr -s ' \n' ' ' >"$STATE/run/$loc.children"
-	echo >>"$STATE/run/$loc.children"
+for pid in "${START_PID[@]}"; do
+	wait "$pid" || die "a Keystone instance did not start (logs in $STATE/log)"
 done
 T_START=$(since "$T")
 log "three instances answer GET /v3 (${T_START}s since start, bootstrap included)"

@@ -91,6 +91,8 @@ type Env struct {
 	Logs map[string]string `json:"logs"`
 	// StateDir holds the configuration, database, keys, pid files and logs.
 	StateDir string `json:"state_dir"`
+	// ScriptsDir holds keystone-instance.sh and keystone-down.sh (StartInstance).
+	ScriptsDir string `json:"scripts_dir"`
 }
 
 // User is a seeded Keystone user.

@@ -2,6 +2,7 @@ package keystonetest
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -226,5 +227,37 @@ func TestLoad(t *testing.T) {
 	}
 	if env.AppCredential.Secret == "" {
 		t.Error("no application credential secret")
+	}
+}
+
+// TestStartInstance starts and stops a disposable instance of the live Keystone.
+func TestStartInstance(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(EnvKeystone) == "" && !Required() {
+		t.Skip("GEOSTACK_KEYSTONE is not set")
+	}
+	env := Load(t)
+	in := env.StartInstance(t, fmt.Sprintf("keystonetest-%d", os.Getpid()))
+	get := func() (int, error) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, in.AuthURL, nil)
+		if err != nil {
+			return 0, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if code, err := get(); err != nil || code != http.StatusOK {
+		t.Fatalf("GET %s = %d, %v; want 200", in.AuthURL, code, err)
+	}
+	if err := in.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	if _, err := get(); err == nil {
+		t.Errorf("GET %s after Stop succeeded", in.AuthURL)
 	}
 }
