@@ -32,10 +32,13 @@
 // # Replication lag
 //
 // A user, project or application credential created at the primary is seen
-// by the replicas a little later. So a 401 to a password or application
-// credential authentication at a replica, and a 404 to a token validation at
-// a replica, are retried once at the primary before they are reported.
-// Stats counts these retries.
+// by the replicas a little later. So a 401 to an authentication at a
+// replica (password, application credential, or a token issued for a new
+// user), and a 404 to a token validation at a replica, are retried once at
+// the primary before they are reported; the primary's answer is final, and
+// if the primary cannot be reached the replica's answer stands. Stats counts
+// these retries. The price is that a wrong password tried at a replica
+// costs a second request, at the primary.
 //
 // # Circuits
 //

@@ -50,8 +50,8 @@ var (
 
 // Issue issues a token for cred and scope, trying the auth_urls in
 // Order(home). It fails over on faults only (see the package doc); a 401 at
-// a replica is retried once at the primary, since the user may be too new
-// for the replica to know. If no auth_url answers, the error is an
+// a replica is retried once at the primary, since the user, application
+// credential or parent token may be too new for the replica to know. If no auth_url answers, the error is an
 // *AllFailedError listing each one and why.
 func (r *Resolver) Issue(ctx context.Context, home string, is Issuer, cred identity.Credential, scope identity.Scope) (*identity.Token, error) {
 	loc, err := r.location(home)
@@ -189,15 +189,16 @@ func (r *Resolver) run(ctx context.Context, req request) (*identity.Token, error
 func (r *Resolver) try(ctx context.Context, req request, plan []*circuit, tried *[]Attempt) result {
 	start := len(*tried)
 	ordered, down := r.ordered(plan)
-	// The circuits found open are passed over by this request, whether or
-	// not it gets as far as the end of the order.
-	for _, c := range ordered[len(ordered)-down:] {
-		c.skips.Add(1)
-	}
 	res, sent := r.pass(ctx, req, ordered, len(ordered)-down, false, tried)
 	if res.status == exhausted && sent == 0 {
 		*tried = (*tried)[:start]
 		res, _ = r.pass(ctx, req, plan, len(plan), true, tried)
+		return res
+	}
+	// The circuits found open were passed over by this request, whether or
+	// not it got as far as the end of the order.
+	for _, c := range ordered[len(ordered)-down:] {
+		c.skips.Add(1)
 	}
 	return res
 }

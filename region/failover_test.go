@@ -351,6 +351,11 @@ func TestAllOpen(t *testing.T) {
 	if diff := cmp.Diff([]string{us1, jp1, jp2, sg1}, ks.takeCalls()); diff != "" {
 		t.Errorf("early probes (-want +got):\n%s", diff)
 	}
+	for _, u := range r.Stats().AuthURLs {
+		if u.Skipped != 0 || u.Attempts != 2 || u.Opens != 2 {
+			t.Errorf("%s: %+v; want 2 attempts, 2 opens, no skip", u.AuthURL, u)
+		}
+	}
 	// JP comes back: the early probe finds it and closes its circuit.
 	ks.set(jp2, nil)
 	tok, err := r.Issue(t.Context(), "US", ks, testCred, identity.Scope{})

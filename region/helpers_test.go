@@ -3,6 +3,7 @@ package region
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -141,4 +142,12 @@ func circuitStates(r *Resolver) map[string]CircuitState {
 		m[s.AuthURL] = s.State
 	}
 	return m
+}
+
+// learnedRegions returns a copy of what r has learned.
+func (r *Resolver) learnedRegions() map[string]string {
+	if m := r.learned.Load(); m != nil {
+		return maps.Clone(*m)
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/regions"
@@ -147,12 +146,4 @@ func (r *Resolver) Discover(ctx context.Context, client *gophercloud.ServiceClie
 		return err
 	}
 	return r.Learn(regs)
-}
-
-// learnedRegions returns a copy of the learned map, for tests.
-func (r *Resolver) learnedRegions() map[string]string {
-	if m := r.learned.Load(); m != nil {
-		return maps.Clone(*m)
-	}
-	return nil
 }
