@@ -227,9 +227,7 @@ func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, count
 		sent++
 		r.attempts.Add(1)
 		c.attempts.Add(1)
-		actx, cancel := context.WithTimeout(ctx, r.attemptTimeout)
-		tok, err := req.call(actx, c.authURL)
-		cancel()
+		tok, err := r.attempt(ctx, req, c, probe)
 		now := r.clock.Now()
 		switch {
 		case err == nil:
@@ -257,6 +255,23 @@ func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, count
 		}
 	}
 	return result{status: exhausted}, sent
+}
+
+// attempt calls req at c under its own timeout. Should the call panic,
+// the circuit's probe slot is released on the way up, so that a panicking
+// Issuer cannot leave an auth_url unprobed forever.
+func (r *Resolver) attempt(ctx context.Context, req request, c *circuit, probe bool) (*identity.Token, error) {
+	actx, cancel := context.WithTimeout(ctx, r.attemptTimeout)
+	defer cancel()
+	returned := false
+	defer func() {
+		if !returned {
+			c.report(abandoned, probe, r.clock.Now())
+		}
+	}()
+	tok, err := req.call(actx, c.authURL)
+	returned = true
+	return tok, err
 }
 
 // canceledResult is the end of a request whose caller gave up.

@@ -613,3 +613,35 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("attempts %d (per auth_url %d), calls %d", s.Attempts, perURL, n)
 	}
 }
+
+// TestPanickingIssuerReleasesProbe: a probe whose Issuer panics does not
+// hold the half-open slot forever.
+func TestPanickingIssuerReleasesProbe(t *testing.T) {
+	t.Parallel()
+	r, clk := newTestResolver(t, func(c *Config) { c.FailureThreshold = 1 })
+	ks := newFakeKeystone()
+	ks.set(sg1, unavailable(sg1))
+	if _, err := r.Issue(t.Context(), "SG", ks, testCred, identity.Scope{}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(30 * time.Second)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the Issuer's panic did not propagate")
+			}
+		}()
+		_, _ = r.Issue(t.Context(), "SG", IssuerFunc(func(context.Context, string, identity.Credential, identity.Scope) (*identity.Token, error) {
+			panic("issuer bug")
+		}), testCred, identity.Scope{})
+	}()
+	ks.set(sg1, nil)
+	ks.takeCalls()
+	tok, err := r.Issue(t.Context(), "SG", ks, testCred, identity.Scope{})
+	if err != nil || tok.AuthURL != sg1 {
+		t.Fatalf("token %v, %v; want the probe to reach sg1", tok, err)
+	}
+	if got := circuitStates(r)[sg1]; got != Closed {
+		t.Errorf("state %v, want closed", got)
+	}
+}
