@@ -61,6 +61,9 @@ func (s *Server) keystoneNow(loc string) time.Time {
 
 func (s *Server) serveKeystone(w http.ResponseWriter, r *http.Request, loc, base, rest string, admin bool) {
 	baseURL := "http://" + r.Host + base
+	// The Date header is the location's Keystone clock, skew included, as a
+	// real server's would be.
+	w.Header().Set("Date", s.keystoneNow(loc).UTC().Format(http.TimeFormat))
 	switch {
 	case rest == "" || rest == "/":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
