@@ -29,14 +29,18 @@ func TestHandler(t *testing.T) {
 		want    want
 	}{
 		{
-			name:    "valid",
-			headers: func(t *testing.T, e *env) map[string]string { return map[string]string{"X-Auth-Token": e.issue(t, "gncu00000001").ID} },
-			want:    want{code: 200, called: true, status: StatusConfirmed, user: "gncu00000001"},
+			name: "valid",
+			headers: func(t *testing.T, e *env) map[string]string {
+				return map[string]string{"X-Auth-Token": e.issue(t, "gncu00000001").ID}
+			},
+			want: want{code: 200, called: true, status: StatusConfirmed, user: "gncu00000001"},
 		},
 		{
-			name:    "legacy X-Storage-Token",
-			headers: func(t *testing.T, e *env) map[string]string { return map[string]string{"X-Storage-Token": e.issue(t, "gncu00000001").ID} },
-			want:    want{code: 200, called: true, status: StatusConfirmed, user: "gncu00000001"},
+			name: "legacy X-Storage-Token",
+			headers: func(t *testing.T, e *env) map[string]string {
+				return map[string]string{"X-Storage-Token": e.issue(t, "gncu00000001").ID}
+			},
+			want: want{code: 200, called: true, status: StatusConfirmed, user: "gncu00000001"},
 		},
 		{
 			name:    "missing",
@@ -58,9 +62,11 @@ func TestHandler(t *testing.T) {
 			want: want{code: 401},
 		},
 		{
-			name:    "other domain",
-			headers: func(t *testing.T, e *env) map[string]string { return map[string]string{"X-Auth-Token": e.issue(t, "zsgu00000001").ID} },
-			want:    want{code: 401},
+			name: "other domain",
+			headers: func(t *testing.T, e *env) map[string]string {
+				return map[string]string{"X-Auth-Token": e.issue(t, "zsgu00000001").ID}
+			},
+			want: want{code: 401},
 		},
 		{
 			name:    "delayed decision, missing",
@@ -69,10 +75,12 @@ func TestHandler(t *testing.T) {
 			want:    want{code: 200, called: true, status: StatusInvalid},
 		},
 		{
-			name:    "delayed decision, other domain",
-			opts:    HandlerOptions{DelayAuthDecision: true},
-			headers: func(t *testing.T, e *env) map[string]string { return map[string]string{"X-Auth-Token": e.issue(t, "zsgu00000001").ID} },
-			want:    want{code: 200, called: true, status: StatusInvalid},
+			name: "delayed decision, other domain",
+			opts: HandlerOptions{DelayAuthDecision: true},
+			headers: func(t *testing.T, e *env) map[string]string {
+				return map[string]string{"X-Auth-Token": e.issue(t, "zsgu00000001").ID}
+			},
+			want: want{code: 200, called: true, status: StatusInvalid},
 		},
 		{
 			name: "with a valid service token",

@@ -225,6 +225,17 @@ func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired
 		v.inflight.Add(1)
 		v.mu.Unlock()
 		defer v.inflight.Done()
+		// A caller that missed the cache just before the previous flight
+		// for this token filled it, and joined no flight because that one
+		// had just ended, finds the answer here instead of asking again.
+		now := v.now()
+		if e, ok := v.pos.Get(k); ok && now.Before(e.until) {
+			return e.tok, nil
+		}
+		if until, ok := v.neg.Get(k); ok && !allowExpired && now.Before(until) {
+			return nil, &Error{Kind: ErrInvalid, Token: identity.TokenFingerprint(token),
+				Reason: "Keystone rejected the token recently (negative cache)"}
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.ValidateTimeout)
 		defer cancel()
 		defer context.AfterFunc(v.stop, cancel)()
