@@ -44,8 +44,9 @@ func (e *WaitError) Error() string {
 func (e *WaitError) Unwrap() error { return e.Err }
 
 // errNoToken and errExpiredToken are causes of a FetchError for a
-// FetchFunc that broke its contract.
+// FetchFunc that broke its contract. The FetchError's message carries the
+// package name.
 var (
-	errNoToken      = errors.New("tokencache: fetch returned neither a token nor an error")
-	errExpiredToken = errors.New("tokencache: fetch returned a token that has already expired")
+	errNoToken      = errors.New("fetch returned neither a token nor an error")
+	errExpiredToken = errors.New("fetch returned a token that has already expired")
 )

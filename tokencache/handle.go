@@ -1,6 +1,7 @@
 package tokencache
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math/rand/v2"
@@ -146,10 +147,11 @@ func (h *Handle) wait(ctx context.Context) (*identity.Token, error) {
 		if !mine.Load() {
 			h.coalesced.Add(1)
 		}
-		if r.Err != nil {
-			return nil, r.Err
+		tok, _ := r.Val.(*identity.Token)
+		if r.Err != nil || tok == nil {
+			return nil, cmp.Or(r.Err, error(&FetchError{Key: h.key, Err: errNoToken}))
 		}
-		return r.Val.(*identity.Token), nil
+		return tok, nil
 	case <-ctx.Done():
 		return nil, &WaitError{Key: h.key, Err: ctx.Err()}
 	case <-h.c.closing.Done():

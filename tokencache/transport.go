@@ -20,8 +20,11 @@ const authHeader = "X-Auth-Token"
 // replayed (no body, or req.GetBody set, as http.NewRequest does for
 // in-memory bodies). It never retries twice. A request whose body cannot be
 // replayed gets the 401 response; the next request carries the new token.
-// Wrapping a Transport of the same Handle again is harmless but useless.
+// Wrapping a Transport of the same Handle again returns it unchanged.
 func (h *Handle) Transport(base http.RoundTripper) http.RoundTripper {
+	if t, ok := base.(*transport); ok && t.h == h {
+		return t
+	}
 	if base == nil {
 		base = http.DefaultTransport
 	}

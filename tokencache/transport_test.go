@@ -147,3 +147,17 @@ func TestTransportNextRequestWorks(t *testing.T) {
 		t.Error("the ProviderClient has a token or a ReauthFunc of its own")
 	}
 }
+
+func TestTransportWrapTwice(t *testing.T) {
+	t.Parallel()
+	c := New(Options{})
+	defer c.Close()
+	h := c.Handle("k", (&fetcher{clock: newFakeClock(), life: time.Hour}).fetch)
+	once := h.Transport(nil)
+	if twice := h.Transport(once); twice != once {
+		t.Error("wrapping a Handle's Transport again added a layer")
+	}
+	if other := c.Handle("other", (&fetcher{clock: newFakeClock(), life: time.Hour}).fetch).Transport(once); other == once {
+		t.Error("another Handle's Transport did not wrap")
+	}
+}
