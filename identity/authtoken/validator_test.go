@@ -566,3 +566,22 @@ func TestLocations(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestClose(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{})
+	cached := e.issue(t, "gncu00000001")
+	if _, err := e.v.Validate(t.Context(), cached.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.v.Validate(t.Context(), cached.ID); err != nil {
+		t.Errorf("cached token after Close: %v", err)
+	}
+	if _, err := e.v.Validate(t.Context(), e.issue(t, "gncu00000002").ID); !errors.Is(err, ErrClosed) {
+		t.Errorf("miss after Close: err = %v, want ErrClosed", err)
+	}
+	e.v.Close() // idempotent
+}
