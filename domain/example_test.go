@@ -1,0 +1,85 @@
+package domain_test
+
+import (
+	"fmt"
+	"log"
+
+	"github.com/geostack/geostack/domain"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+func registry() *domain.Registry {
+	reg, err := domain.LoadFile("testdata/domains.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return reg
+}
+
+func ExampleRegistry_Owner() {
+	reg := registry()
+	for _, name := range []string{"gncu72074485", "zjp_centos", "GNC_centos", "m1.small"} {
+		if d, ok := reg.Owner(name); ok {
+			fmt.Printf("%s: %s (account %v, resource %v, display %q)\n",
+				name, d.Name, d.OwnsAccount(name), d.OwnsResource(name), d.DisplayName(name))
+		} else {
+			fmt.Printf("%s: no domain\n", name)
+		}
+	}
+	// Output:
+	// gncu72074485: gnc (account true, resource false, display "gncu72074485")
+	// zjp_centos: zjp (account true, resource true, display "centos")
+	// GNC_centos: no domain
+	// m1.small: no domain
+}
+
+func ExampleFilter_AppendImages() {
+	f, err := registry().Filter("gnc", domain.Policy{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	zjp, _ := registry().ByName("zjp")
+	page := []images.Image{
+		{Name: "ubuntu-24.04", Visibility: "public"},                                               // Default domain: shared
+		{Name: "gnc_centos", Visibility: "public"},                                                 // gnc's by name
+		{Name: "zjp_centos", Visibility: "public"},                                                 // zjp's by name
+		{Name: "centos-zjp", Visibility: "public", Properties: map[string]any{"domain_id": zjp.ID}}, // zjp's by metadata
+		{Name: "my-backup", Visibility: "private"},                                                 // the caller's own
+	}
+	for _, img := range f.AppendImages(nil, page) {
+		fmt.Println(img.Name)
+	}
+	// Output:
+	// ubuntu-24.04
+	// gnc_centos
+	// my-backup
+}
+
+func ExampleFilter_AppendFlavors() {
+	f, err := registry().Filter("zsg", domain.Policy{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	page := []flavors.Flavor{{Name: "m1.small"}, {Name: "zsg_1gb"}, {Name: "gnc_1gb"}, {Name: "zsg1gb"}}
+	for _, fl := range f.AppendFlavors(nil, page) {
+		fmt.Println(fl.Name, "shown as", f.Domain().DisplayName(fl.Name))
+	}
+	// Output:
+	// m1.small shown as m1.small
+	// zsg_1gb shown as 1gb
+}
+
+func ExampleFilter_AppendVolumeTypes() {
+	f, err := registry().Filter("zjp", domain.Policy{HideSharedVolumeTypes: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	page := []volumetypes.VolumeType{{Name: "default"}, {Name: "zjp_ssd"}, {Name: "zsg_ssd"}}
+	for _, vt := range f.AppendVolumeTypes(nil, page) {
+		fmt.Println(vt.Name)
+	}
+	// Output:
+	// zjp_ssd
+}
