@@ -430,6 +430,37 @@ func TestFetchTimeout(t *testing.T) {
 	})
 }
 
+// TestOldTokenRefreshes installs a token fetched with less than its
+// refresh window left: it is served, and a refresh follows once the flight
+// that installed it is over.
+func TestOldTokenRefreshes(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		clock := newFakeClock()
+		c := New(Options{Clock: clock})
+		defer c.Close()
+		var calls atomic.Int64
+		h := c.Handle("k", func(context.Context) (*identity.Token, error) {
+			n := calls.Add(1)
+			now := clock.Now()
+			// Granted an hour, but only 10 minutes are left.
+			return &identity.Token{ID: fmt.Sprint("tok-", n), IssuedAt: now.Add(-50 * time.Minute), ExpiresAt: now.Add(10 * time.Minute), Expiry: now.Add(10 * time.Minute)}, nil
+		})
+		if got := mustToken(t, h); got != "tok-1" {
+			t.Fatalf("Token = %q, want tok-1", got)
+		}
+		if got := mustToken(t, h); got != "tok-1" || calls.Load() != 1 {
+			t.Fatalf("second Token = %q after %d fetches, want tok-1 without a fetch", got, calls.Load())
+		}
+		clock.Advance(DefaultBackoffMin)
+		mustToken(t, h)
+		synctest.Wait()
+		if got := calls.Load(); got != 2 {
+			t.Errorf("%d fetches after the first backoff, want 2", got)
+		}
+	})
+}
+
 func TestBadFetch(t *testing.T) {
 	t.Parallel()
 	now := newFakeClock().Now()

@@ -220,8 +220,13 @@ func (h *Handle) install(tok *identity.Token, now time.Time) {
 		e = &entry{tok: tok, state: stateFresh}
 		h.timer = o.Clock.AfterFunc(staleAt.Sub(now), func() { h.markStale(tok, expireAt) })
 	} else {
-		e = newStaleEntry(tok)
+		// Already inside its window (a token that was old when fetched).
+		// Published as refreshing, since a reader's refresh would only
+		// join the flight that is installing it; the retry timer makes it
+		// stale, and so refreshable, once that flight is over.
+		e = &entry{tok: tok, state: stateRefreshing}
 		h.timer = o.Clock.AfterFunc(max(expireAt.Sub(now), 0), func() { h.markExpired(tok) })
+		h.retry = o.Clock.AfterFunc(o.BackoffMin, func() { h.retryRefresh(tok) })
 	}
 	h.cur.Store(e)
 	h.mu.Unlock()
