@@ -42,11 +42,11 @@ func ExampleFilter_AppendImages() {
 	}
 	zjp, _ := registry().ByName("zjp")
 	page := []images.Image{
-		{Name: "ubuntu-24.04", Visibility: "public"},                                               // Default domain: shared
-		{Name: "gnc_centos", Visibility: "public"},                                                 // gnc's by name
-		{Name: "zjp_centos", Visibility: "public"},                                                 // zjp's by name
+		{Name: "ubuntu-24.04", Visibility: "public"},                                                // Default domain: shared
+		{Name: "gnc_centos", Visibility: "public"},                                                  // gnc's by name
+		{Name: "zjp_centos", Visibility: "public"},                                                  // zjp's by name
 		{Name: "centos-zjp", Visibility: "public", Properties: map[string]any{"domain_id": zjp.ID}}, // zjp's by metadata
-		{Name: "my-backup", Visibility: "private"},                                                 // the caller's own
+		{Name: "my-backup", Visibility: "private"},                                                  // the caller's own
 	}
 	for _, img := range f.AppendImages(nil, page) {
 		fmt.Println(img.Name)

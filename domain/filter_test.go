@@ -66,7 +66,7 @@ func imageFixtures() []fixture {
 		image("gnc_default", "public", "default", gnc), // Default id never widens a prefixed name
 		shared(image("GNC_centos", "public", absent(), all)),
 		image("gnc_日本", "public", absent(), gnc),
-		image("gnc‐hyphen", "public", absent(), none), // U+2010, not the separator
+		image("gnc‐hyphen", "public", absent(), none),  // U+2010, not the separator
 		image("zsg_by_number", "public", 42.0, none),   // ownership not a string
 		image("my-snapshot", "private", absent(), all), // Glance scoped these
 		image("zjp_shared_with_me", "shared", zjpID, all),
