@@ -23,7 +23,10 @@ type ConfigError struct {
 	// when the list did not come from JSON or the place is unknown.
 	Line, Column int
 	// Key is the JSON path of the offending value, such as
-	// "domains[1].prefix" or "domains[0].endpoints.JP.user_auth_url".
+	// "domains[1].prefix" or "domains[0].endpoints.JP.user_auth_url". For
+	// a value of the wrong type encoding/json leaves the location name out
+	// ("domains[0].endpoints.user_auth_url"); Line and Column still point
+	// at the value.
 	Key string
 	// Domains names the domains involved, in the order they were given.
 	Domains []string
