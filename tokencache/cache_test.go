@@ -634,3 +634,42 @@ func TestKeyOf(t *testing.T) {
 		}
 	}
 }
+
+// TestEvents follows one token through its life with the OnEvent hook.
+func TestEvents(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var got []string
+		record := func(ev Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			s := ev.Kind.String()
+			if ev.Failures > 0 {
+				s += fmt.Sprint("#", ev.Failures)
+			}
+			got = append(got, s)
+		}
+		_, h, f, clock := setup(t, Options{OnEvent: record})
+		mustToken(t, h)                 // issued
+		clock.Advance(45 * time.Minute) // stale
+		f.set(errors.New("down"), nil)
+		mustToken(t, h) // fetch-failed#1
+		synctest.Wait()
+		f.set(nil, nil)
+		clock.Advance(time.Second) // the backoff ends
+		mustToken(t, h)            // issued, recovered#1
+		synctest.Wait()
+		h.Invalidate("tok-3")           // invalidated
+		clock.Advance(59 * time.Minute) // nothing: no token
+		mustToken(t, h)                 // issued
+		clock.Advance(59*time.Minute + 30*time.Second)
+		// stale, expired
+		want := []string{"issued", "stale", "fetch-failed#1", "issued", "recovered#1", "invalidated", "issued", "stale", "expired"}
+		mu.Lock()
+		defer mu.Unlock()
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -30,11 +30,13 @@
 // # Refresh window
 //
 // The window opens when the remaining lifetime falls below RefreshShare of
-// the token's lifetime (default 0.25), but never later than RefreshFloor
-// before expiry (default 2 minutes) and never earlier than half the
-// lifetime. Each token then draws its own jitter, opening its window up to
-// Jitter (default 10%) of the window earlier, so that a fleet started in
-// step does not refresh in step. See Options for why these defaults.
+// the token's lifetime (default 0.25: 15 minutes of a 1-hour token), or
+// RefreshFloor before expiry (default 2 minutes) if that is earlier, but
+// never earlier than half the lifetime. Each token then draws its own
+// jitter, opening its window up to Jitter (default 10%) of the window
+// earlier, so that a fleet started in step does not refresh in step. A
+// token stops being served ExpiryMargin (default 30 s, at most 10% of the
+// lifetime) before it expires. Options says why these defaults.
 //
 // A refresh that fails while the token is still valid is kept quiet: the
 // token keeps serving, the failure is logged once per failure episode (not
@@ -50,6 +52,14 @@
 // refetch. Handle.Transport does this on a 401: it invalidates exactly the
 // token it sent, waits for the one coalesced refetch and retries the request
 // once if its body can be replayed. It never loops.
+//
+// # Observing
+//
+// Stats counts tokens issued, reads served fresh or stale, refreshes,
+// failures, coalesced waiters and invalidations. Reads are counted by
+// Handle.Transport; plain Token calls only with Options.CountReads, which
+// costs an atomic add per read. Options.Logger gets one record per failure
+// episode and one per recovery; Options.OnEvent gets every Event.
 //
 // # Lifetime
 //
