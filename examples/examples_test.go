@@ -57,6 +57,19 @@ func TestExamples(t *testing.T) {
 				`^client: \d+ tokens fetched, [1-9]\d* failovers, 0 failed calls$`,
 			},
 		},
+		{
+			name: "saas",
+			want: []string{
+				`^gnc user's token +200 inbox of gncu00000001`,
+				`^gnc token \+ spoofed headers +200 .*spoofable X-User-Id: ""`,
+				`^zjp user's token \(valid\) +401 \(WWW-Authenticate: Keystone\)$`,
+				`^revoked token +401 `,
+				`^garbage token +401 `,
+				`^no token +401 `,
+				`^gnc token after it expired +401 `,
+				`^Keystone validations: 2 for 8 requests$`,
+			},
+		},
 	}
 	bin := t.TempDir()
 	for _, tt := range tests {
