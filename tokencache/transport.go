@@ -102,7 +102,9 @@ func closeBody(req *http.Request) {
 //
 //	sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: ep.URL}
 //
-// Do not call SetToken or UseTokenLock on it.
+// It has no EndpointLocator, so openstack.NewComputeV2 and its siblings,
+// which look endpoints up through one, do not apply. Do not call SetToken
+// or UseTokenLock on it.
 func NewProviderClient(h *Handle, base *http.Client) *gophercloud.ProviderClient {
 	pc := &gophercloud.ProviderClient{}
 	if base != nil {
