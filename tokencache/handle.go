@@ -72,8 +72,11 @@ type Handle struct {
 	cur atomic.Pointer[entry]
 	// countReads is Options.CountReads.
 	countReads bool
-	hits       counter
-	staleHits  counter
+	// _ keeps the counters, which readers write, off the cache line of
+	// cur, which readers only load.
+	_         [64]byte
+	hits      counter
+	staleHits counter
 
 	flight singleflight.Group
 
