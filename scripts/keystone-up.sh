@@ -67,7 +67,7 @@ already_up() {
 }
 if already_up; then
 	log "already running; nothing to do"
-	cat "$STATE/summary.txt" 2>/dev/null || true
+	cat "$STATE/summary.txt" >&2 2>/dev/null || true
 	echo "$STATE/keystone.json"
 	exit 0
 fi
