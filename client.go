@@ -2,6 +2,7 @@ package geostack
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,8 +72,11 @@ type Config struct {
 	AttemptTimeout   time.Duration
 
 	// HTTPClient sends every request, to Keystone and to the services.
-	// Nil means a client of the library's own (http.DefaultTransport).
+	// Nil means a client of the library's own, using TLSConfig.
 	HTTPClient *http.Client
+	// TLSConfig is the TLS configuration of the library's own HTTP client
+	// (custom CA, client certificate). Ignored when HTTPClient is set.
+	TLSConfig *tls.Config
 	// Logger receives failover and refresh events. Nil discards them.
 	Logger *slog.Logger
 }
@@ -133,7 +137,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
-		httpClient = &http.Client{}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if cfg.TLSConfig != nil {
+			tr.TLSClientConfig = cfg.TLSConfig.Clone()
+		}
+		httpClient = &http.Client{Transport: tr}
 	}
 	issuer := &identity.Client{HTTPClient: httpClient, UserAgent: "geostack"}
 	if clk := cfg.CacheOptions.Clock; clk != nil {

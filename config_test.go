@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 
 	"github.com/geostack/geostack/catalog"
 	"github.com/geostack/geostack/identity"
@@ -182,5 +184,49 @@ func TestCredentialsFromAuthOptions(t *testing.T) {
 				t.Errorf("scope (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestApplyCloud(t *testing.T) {
+	t.Parallel()
+	const yaml = `
+clouds:
+  gnc:
+    auth:
+      auth_url: https://ignored.example.net/v3
+      username: gncu00000001
+      password: s3cret-pw
+      user_domain_name: gnc
+      project_name: gnct00000001
+      project_domain_name: gnc
+    interface: internal
+  broken:
+    auth:
+      username: nobody
+`
+	var cfg Config
+	if err := cfg.ApplyCloud(clouds.WithCloudName("gnc"), clouds.WithCloudsYAML(strings.NewReader(yaml))); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Credential:        identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: "s3cret-pw"},
+		Scope:             identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"},
+		DefaultInterfaces: []catalog.Interface{catalog.Internal},
+	}
+	if diff := cmp.Diff(want, cfg, cmpopts.IgnoreFields(Config{}, "TLSConfig")); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+
+	before := cfg
+	err := cfg.ApplyCloud(clouds.WithCloudName("broken"), clouds.WithCloudsYAML(strings.NewReader(yaml)))
+	if err == nil {
+		t.Fatal("a cloud without a password was accepted")
+	}
+	if diff := cmp.Diff(before, cfg, cmpopts.IgnoreFields(Config{}, "TLSConfig")); diff != "" {
+		t.Errorf("a failed ApplyCloud changed the config (-before +after):\n%s", diff)
+	}
+	err = cfg.ApplyCloud(clouds.WithCloudName("missing"), clouds.WithCloudsYAML(strings.NewReader(yaml)))
+	if err == nil || !strings.Contains(err.Error(), "clouds.yaml") {
+		t.Errorf("missing cloud: got %v", err)
 	}
 }

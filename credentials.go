@@ -8,23 +8,36 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 
+	"github.com/geostack/geostack/catalog"
 	"github.com/geostack/geostack/identity"
 )
 
-// CredentialsFromCloud reads the credential and scope of a cloud in
-// clouds.yaml (and secure.yaml), with OS_CLOUD and the other variables
-// gophercloud's clouds package honours, through that package.
+// ApplyCloud sets the credential, the scope, the TLS settings and the
+// default interface of c from a cloud in clouds.yaml (and secure.yaml), read
+// by gophercloud's clouds package with OS_CLOUD and the other variables it
+// honours. Pass clouds.WithCloudName to choose the cloud.
 //
-// The auth_url in clouds.yaml is not used: geostack takes the auth_urls
-// from its own configuration, one or more per location. allow_reauth is
-// ignored too: geostack always fetches a new token when one expires or is
-// rejected.
-func CredentialsFromCloud(opts ...clouds.ParseOption) (identity.Credential, identity.Scope, error) {
-	ao, _, _, err := clouds.Parse(opts...)
+// The auth_url in clouds.yaml is not used: geostack takes the auth_urls from
+// its own configuration, one or more per location. allow_reauth is ignored
+// too: geostack always fetches a new token when one expires or is rejected.
+// On error c is left unchanged.
+func (c *Config) ApplyCloud(opts ...clouds.ParseOption) error {
+	ao, eo, tlsConfig, err := clouds.Parse(opts...)
 	if err != nil {
-		return nil, identity.Scope{}, fmt.Errorf("geostack: clouds.yaml: %w", err)
+		return fmt.Errorf("geostack: clouds.yaml: %w", err)
 	}
-	return CredentialsFromAuthOptions(ao)
+	cred, scope, err := CredentialsFromAuthOptions(ao)
+	if err != nil {
+		return err
+	}
+	c.Credential, c.Scope = cred, scope
+	if tlsConfig != nil {
+		c.TLSConfig = tlsConfig
+	}
+	if eo.Availability != "" && len(c.DefaultInterfaces) == 0 {
+		c.DefaultInterfaces = []catalog.Interface{catalog.Interface(eo.Availability)}
+	}
+	return nil
 }
 
 // CredentialsFromEnv reads the credential and scope from the OS_*

@@ -58,8 +58,7 @@ func Start(f Flags, opts testserver.Options) (*Env, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg.Credential, cfg.Scope, err = geostack.CredentialsFromCloud(clouds.WithCloudName(f.Cloud))
-		if err != nil {
+		if err := cfg.ApplyCloud(clouds.WithCloudName(f.Cloud)); err != nil {
 			return nil, err
 		}
 		return &Env{Base: cfg}, nil
