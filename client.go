@@ -294,3 +294,22 @@ func (c *Client) Close() error {
 
 // ErrClosed is returned by a Client used after Close.
 var ErrClosed = errors.New("geostack: client closed")
+
+// Format prints the client's home location, domain and identity kind, never
+// its credential or token, with every verb: the client's unexported state
+// would otherwise be printed field by field by %+v and %#v, where a
+// credential's own redaction cannot reach.
+func (c *Client) Format(f fmt.State, verb rune) {
+	if c == nil {
+		fmt.Fprint(f, "geostack.Client(nil)")
+		return
+	}
+	method := ""
+	if c.cfg.Credential != nil {
+		method = c.cfg.Credential.Method()
+	}
+	fmt.Fprintf(f, "geostack.Client{home: %s, domain: %s, credential: %s}", c.cfg.Home, c.cfg.Domain, method)
+}
+
+// String is the redacted form Format prints.
+func (c *Client) String() string { return fmt.Sprint(c) }

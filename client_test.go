@@ -2,6 +2,8 @@ package geostack_test
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -358,5 +360,30 @@ func TestClose(t *testing.T) {
 	}
 	if _, err := c.ServiceClient(t.Context(), "compute", "SIN1"); !errors.Is(err, geostack.ErrClosed) {
 		t.Errorf("after Close: got %v, want ErrClosed", err)
+	}
+}
+
+// TestClientRedacted formats a client that holds a password and a token with
+// every verb: neither may appear.
+func TestClientRedacted(t *testing.T) {
+	t.Parallel()
+	_, cfg := setup(t, testserver.Options{}, "gnc", 1)
+	c := newClient(t, cfg)
+	tok, err := c.Token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	logger.Info("client", "client", c, "config", cfg)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		for _, v := range []any{c, cfg, &cfg, []any{c}} {
+			s := fmt.Sprintf(verb, v) + c.String() + logs.String()
+			for _, secret := range []string{testserver.UserPassword, tok.ID} {
+				if strings.Contains(s, secret) || strings.Contains(s, fmt.Sprintf("%x", secret)) {
+					t.Errorf("%s of %T reveals a secret: %.200s", verb, v, s)
+				}
+			}
+		}
 	}
 }
