@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -95,9 +96,10 @@ type Client struct {
 	filter    *domain.Filter
 	prefs     map[string][]catalog.Interface
 
-	mu       sync.Mutex
-	services map[serviceKey]*gophercloud.ServiceClient
-	closed   bool
+	// services holds one ServiceClient per (service type, region), read
+	// without a lock.
+	services sync.Map // serviceKey → *gophercloud.ServiceClient
+	closed   atomic.Bool
 }
 
 type serviceKey struct{ serviceType, region string }
@@ -176,7 +178,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		provider:  tokencache.NewProviderClient(handle, httpClient),
 		filter:    filter,
 		prefs:     prefs,
-		services:  make(map[serviceKey]*gophercloud.ServiceClient),
 	}, nil
 }
 
@@ -218,17 +219,13 @@ func (c *Client) Regions(ctx context.Context) ([]string, error) {
 // from the catalog, with the configured interface preference; no
 // version-discovery request is made.
 func (c *Client) ServiceClient(ctx context.Context, serviceType, region string) (*gophercloud.ServiceClient, error) {
-	canon := catalog.CanonicalType(serviceType)
-	k := serviceKey{canon, region}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if c.closed.Load() {
 		return nil, ErrClosed
 	}
-	sc := c.services[k]
-	c.mu.Unlock()
-	if sc != nil {
-		return sc, nil
+	canon := catalog.CanonicalType(serviceType)
+	k := serviceKey{canon, region}
+	if sc, ok := c.services.Load(k); ok {
+		return sc.(*gophercloud.ServiceClient), nil
 	}
 
 	tok, err := c.handle.Token(ctx)
@@ -239,15 +236,8 @@ func (c *Client) ServiceClient(ctx context.Context, serviceType, region string) 
 	if err != nil {
 		return nil, fmt.Errorf("geostack: service client for %s in %s: %w", serviceType, region, err)
 	}
-	sc = newServiceClient(c.provider, ep)
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if prev := c.services[k]; prev != nil {
-		return prev, nil
-	}
-	c.services[k] = sc
-	return sc, nil
+	sc, _ := c.services.LoadOrStore(k, newServiceClient(c.provider, ep))
+	return sc.(*gophercloud.ServiceClient), nil
 }
 
 func (c *Client) interfaces(canonType string) []catalog.Interface {
@@ -278,14 +268,10 @@ func (c *Client) Stats() Stats {
 // Close stops the client's background work. A cache passed in
 // Config.Cache is left open: its owner closes it. Close is idempotent.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if c.closed.Swap(true) {
 		return nil
 	}
-	c.closed = true
-	c.services = nil
-	c.mu.Unlock()
+	c.services.Clear()
 	if c.ownsCache {
 		return c.cache.Close()
 	}

@@ -32,7 +32,7 @@ func (c clock) AfterFunc(d time.Duration, f func()) tokencache.Timer {
 
 // setup starts the fake cloud and returns it with the config of the n-th
 // user of domain dom at home location SG.
-func setup(t *testing.T, opts testserver.Options, dom string, n int) (*testserver.Server, geostack.Config) {
+func setup(t testing.TB, opts testserver.Options, dom string, n int) (*testserver.Server, geostack.Config) {
 	t.Helper()
 	srv := testserver.New(t, opts)
 	world := testserver.DefaultWorld()
@@ -70,14 +70,22 @@ func setup(t *testing.T, opts testserver.Options, dom string, n int) (*testserve
 	return srv, cfg
 }
 
-func newClient(t *testing.T, cfg geostack.Config) *geostack.Client {
+func newClient(t testing.TB, cfg geostack.Config) *geostack.Client {
 	t.Helper()
-	c, err := geostack.New(t.Context(), cfg)
+	c, err := geostackNew(t, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// geostackNew is geostack.New, closed by the test's cleanup.
+func geostackNew(t testing.TB, cfg geostack.Config) (*geostack.Client, error) {
+	c, err := geostack.New(t.Context(), cfg)
+	if err == nil {
+		t.Cleanup(func() { c.Close() })
+	}
+	return c, err
 }
 
 func TestServiceClientsShareOneToken(t *testing.T) {
