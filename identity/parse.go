@@ -110,6 +110,7 @@ func parseToken(in parseInput) (*Token, error) {
 	if n := btoi(t.Project != nil) + btoi(t.Domain != nil) + btoi(t.System); n > 1 {
 		return nil, errors.New("token is scoped to more than one of project, domain and system")
 	}
+	t.rawCatalog, t.catalogProject = b.Catalog, projectID
 	t.Catalog, err = catalog.New(b.Catalog, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("token.catalog: %w", err)

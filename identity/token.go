@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+
 	"github.com/geostack/geostack/catalog"
 )
 
@@ -56,6 +58,12 @@ type Token struct {
 
 	// AuthURL is the Keystone endpoint that issued or validated the token.
 	AuthURL string
+
+	// rawCatalog and catalogProject are what Catalog was built from, kept
+	// so that EncodeToken can carry the catalog and DecodeToken rebuild
+	// the index with catalog.New.
+	rawCatalog     []tokens.CatalogEntry
+	catalogProject string
 }
 
 // User is the user a token was issued to.
