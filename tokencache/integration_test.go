@@ -105,11 +105,11 @@ func TestIntegrationOneToken(t *testing.T) {
 	services := []string{"compute", "image", "block-storage", "volumev3", "network"}
 	regions := []string{"TYO1", "OSA1", "SJC1", "SIN1"}
 	var (
-		mu       sync.Mutex
-		ids      = map[string]bool{}
-		clients  []*geostack.Client
-		wg       sync.WaitGroup
-		scCount  int
+		mu      sync.Mutex
+		ids     = map[string]bool{}
+		clients []*geostack.Client
+		wg      sync.WaitGroup
+		scCount int
 	)
 	for _, home := range []string{"JP", "US", "SG"} {
 		c, err := geostack.New(ctx, geostack.Config{
