@@ -63,7 +63,7 @@ func TestParseToken(t *testing.T) {
 		Project:   &Project{ID: "p1", Name: "gnct00000001", Domain: Domain{ID: "d1", Name: "gnc"}},
 		Roles:     []Role{{ID: "r1", Name: "member"}},
 	}
-	if diff := cmp.Diff(want, tok, cmpopts.IgnoreFields(Token{}, "Catalog")); diff != "" {
+	if diff := cmp.Diff(want, tok, cmpopts.IgnoreFields(Token{}, "Catalog"), cmpopts.IgnoreUnexported(Token{})); diff != "" {
 		t.Errorf("token (-want +got):\n%s", diff)
 	}
 	ep, err := tok.Catalog.Select(catalog.Query{Type: "compute", Region: "TYO1"})
