@@ -19,6 +19,9 @@ const (
 	EventRecovered
 	// EventInvalidated: Invalidate dropped the token.
 	EventInvalidated
+	// EventShared: a token another process fetched was taken from the
+	// shared tier and is now served.
+	EventShared
 )
 
 func (k EventKind) String() string {
@@ -35,6 +38,8 @@ func (k EventKind) String() string {
 		return "recovered"
 	case EventInvalidated:
 		return "invalidated"
+	case EventShared:
+		return "shared"
 	}
 	return "unknown"
 }

@@ -84,11 +84,12 @@ type Handle struct {
 	// close). Readers never take it; their one write is the CAS from a
 	// stale entry to its refreshing successor.
 	mu       sync.Mutex
-	timer    Timer // the current token's stale or expiry timer
-	retry    Timer // the backoff timer of a failed refresh
-	failures int   // consecutive failed fetches
+	timer    Timer  // the current token's stale or expiry timer
+	retry    Timer  // the backoff timer of a failed refresh
+	failures int    // consecutive failed fetches
+	rejected string // the id of the token last invalidated
 
-	issued, refreshes, failed, coalesced, invalidations atomic.Uint64
+	issued, fromShared, refreshes, failed, coalesced, invalidations atomic.Uint64
 }
 
 // Key returns the key of the Handle.
@@ -179,34 +180,75 @@ func (h *Handle) fetchAndInstall(ctx context.Context, refresh bool) (*identity.T
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.c.opts.FetchTimeout)
 	defer cancel()
 	defer context.AfterFunc(h.c.closing, cancel)()
-	tok, err := h.fetch(fctx)
-	now := h.c.opts.Clock.Now()
-	if err == nil {
-		switch {
-		case tok == nil:
-			err = errNoToken
-		case !now.Before(tok.Expiry):
-			err = errExpiredToken
-		}
+	var (
+		tok       *identity.Token
+		fromStore bool
+		err       error
+	)
+	if sh := h.c.opts.Shared; sh != nil {
+		tok, fromStore, err = h.fetchShared(fctx, sh)
+	} else {
+		tok, err = h.fetchChecked(fctx)
 	}
+	now := h.c.opts.Clock.Now()
 	if err != nil {
 		h.failed.Add(1)
 		ferr := &FetchError{Key: h.key, Err: err}
 		h.fail(ferr)
 		return nil, ferr
 	}
-	h.issued.Add(1)
-	h.install(tok, now)
+	if fromStore {
+		h.fromShared.Add(1)
+	} else {
+		h.issued.Add(1)
+	}
+	h.install(tok, now, fromStore)
 	return tok, nil
 }
 
-// install publishes tok, fetched at now, and starts its timers.
-func (h *Handle) install(tok *identity.Token, now time.Time) {
-	o := &h.c.opts
-	life := tok.Expiry.Sub(now)
-	if granted := tok.ExpiresAt.Sub(tok.IssuedAt); !tok.IssuedAt.IsZero() && granted > 0 {
-		life = granted
+// fetchChecked calls the FetchFunc and checks that it kept its contract.
+func (h *Handle) fetchChecked(ctx context.Context) (*identity.Token, error) {
+	tok, err := h.fetch(ctx)
+	if err != nil {
+		return nil, err
 	}
+	switch {
+	case tok == nil:
+		return nil, errNoToken
+	case !h.c.opts.Clock.Now().Before(tok.Expiry):
+		return nil, errExpiredToken
+	}
+	return tok, nil
+}
+
+// fetchShared gets a token through the shared tier: one another process
+// fetched, or else one fetched here and shared. A token in the Store that
+// this Handle already holds (a refresh) or that was rejected here
+// (Invalidate) is passed over.
+func (h *Handle) fetchShared(ctx context.Context, sh *Shared) (*identity.Token, bool, error) {
+	h.mu.Lock()
+	var current string
+	if e := h.cur.Load(); e.tok != nil {
+		current = e.tok.ID
+	}
+	rejected := h.rejected
+	h.mu.Unlock()
+	accept := func(t *identity.Token) bool { return t.ID != current && t.ID != rejected }
+	tok, _, fromStore, err := sh.fill(ctx, tokenLogical(h.key), accept, func(ctx context.Context) (*identity.Token, time.Time, error) {
+		tok, err := h.fetchChecked(ctx)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		return tok, h.c.opts.sharedUntil(tok, h.c.opts.Clock.Now()), nil
+	})
+	return tok, fromStore, err
+}
+
+// install publishes tok, fetched at now (from the shared tier if
+// fromStore), and starts its timers.
+func (h *Handle) install(tok *identity.Token, now time.Time, fromStore bool) {
+	o := &h.c.opts
+	life := tokenLife(tok, now)
 	staleAt := tok.Expiry.Add(-o.refreshWindow(life, rand.Float64()))
 	expireAt := tok.Expiry.Add(-o.expiryMargin(life))
 
@@ -234,7 +276,11 @@ func (h *Handle) install(tok *identity.Token, now time.Time) {
 	h.cur.Store(e)
 	h.mu.Unlock()
 
-	h.c.emit(Event{Kind: EventIssued, Key: h.key, Expiry: tok.Expiry})
+	kind := EventIssued
+	if fromStore {
+		kind = EventShared
+	}
+	h.c.emit(Event{Kind: kind, Key: h.key, Expiry: tok.Expiry})
 	if failures > 0 {
 		h.c.opts.Logger.Info("tokencache: token fetch recovered",
 			slog.String("key", h.key.short()), slog.Int("failures", failures))
@@ -344,6 +390,7 @@ func (h *Handle) Invalidate(rejectedID string) bool {
 		return false
 	}
 	h.cur.Store(expiredEntry)
+	h.rejected = rejectedID
 	h.stopTimers()
 	h.mu.Unlock()
 	h.invalidations.Add(1)
@@ -355,6 +402,7 @@ func (h *Handle) Invalidate(rejectedID string) bool {
 func (h *Handle) Stats() Stats {
 	return Stats{
 		Issued:        h.issued.Load(),
+		FromShared:    h.fromShared.Load(),
 		Hits:          h.hits.load(),
 		StaleHits:     h.staleHits.load(),
 		Refreshes:     h.refreshes.Load(),

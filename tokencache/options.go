@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/geostack/geostack/identity"
 )
 
 // Defaults of Options. Keystone issues tokens for one hour by default; the
@@ -85,6 +87,14 @@ type Options struct {
 	// Stats.StaleHits anyway, where the add is noise beside the round trip.
 	CountReads bool
 
+	// Shared is the optional second tier, shared with other processes
+	// through a Store (memcached): an L1 miss, cold, expired or a
+	// refresh, reads it before asking Keystone, and a fetched token is
+	// written to it. Nil: no second tier. Processes sharing it should use
+	// the same refresh options, since they decide how long an entry is
+	// served. See the package doc.
+	Shared *Shared
+
 	// Logger receives refresh failures (once per failure episode) and
 	// recoveries. Tokens are never logged. Nil discards.
 	Logger *slog.Logger
@@ -157,6 +167,25 @@ func (o *Options) refreshWindow(lifetime time.Duration, u float64) time.Duration
 	w := max(time.Duration(float64(lifetime)*o.RefreshShare), o.RefreshFloor)
 	w = min(w, lifetime/2)
 	return w + time.Duration(float64(w)*o.Jitter*u)
+}
+
+// sharedUntil returns until when a token fetched at now may be served from
+// the shared tier: until the earliest its refresh window may open in any
+// process with these options (the largest jitter draw), so that no process
+// picks up a token whose refresh is due, and no later than its expiry
+// margin.
+func (o *Options) sharedUntil(tok *identity.Token, now time.Time) time.Time {
+	life := tokenLife(tok, now)
+	return tok.Expiry.Add(-max(o.refreshWindow(life, 1), o.expiryMargin(life)))
+}
+
+// tokenLife is the lifetime of tok: what Keystone granted, or what is left
+// at now if Keystone's times are unknown.
+func tokenLife(tok *identity.Token, now time.Time) time.Duration {
+	if granted := tok.ExpiresAt.Sub(tok.IssuedAt); !tok.IssuedAt.IsZero() && granted > 0 {
+		return granted
+	}
+	return tok.Expiry.Sub(now)
 }
 
 // expiryMargin returns how long before its expiry a token of the given

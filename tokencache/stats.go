@@ -10,6 +10,10 @@ import (
 type Stats struct {
 	// Issued is the number of fetches that returned a token.
 	Issued uint64
+	// FromShared is the number of tokens taken from the shared tier
+	// (Options.Shared) instead of being fetched. The tier's own counters
+	// are Shared.Stats.
+	FromShared uint64
 	// Hits is the number of reads served a fresh token without waiting:
 	// requests sent by Handle.Transport, and Token calls if
 	// Options.CountReads is set.
@@ -30,6 +34,7 @@ type Stats struct {
 
 func (s *Stats) add(o Stats) {
 	s.Issued += o.Issued
+	s.FromShared += o.FromShared
 	s.Hits += o.Hits
 	s.StaleHits += o.StaleHits
 	s.Refreshes += o.Refreshes
