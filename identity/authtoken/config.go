@@ -132,6 +132,16 @@ type Config struct {
 	// most of the bytes on a slow link.
 	IncludeCatalog bool
 
+	// Shared, if set, shares validations with the other processes of a
+	// fleet through its Store (memcached): a token validated by one
+	// process is trusted by the others without asking Keystone, under the
+	// same rule as this cache (until the earlier of CacheTTL after the
+	// validation and the token's expiry), and processes validating one
+	// token at once mostly make one Keystone request. Entries are sealed
+	// and keyed by an HMAC of the token, never the token. Only successes
+	// are shared. Usually the Shared of TokenCache. Nil: none.
+	Shared *tokencache.Shared
+
 	// Clock is the time source for cache expiry; it should be the clock
 	// of Client.Now. Nil means time.Now.
 	Clock Clock

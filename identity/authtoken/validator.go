@@ -29,6 +29,7 @@ type Validator struct {
 	client   *identity.Client
 	service  *tokencache.Handle
 	opts     identity.ValidateOptions
+	variant  string // names opts in the shared tier's keys
 	keys     *keyer
 	pos      *lru.Cache[key, *entry]
 	neg      *lru.Cache[key, time.Time]
@@ -96,6 +97,10 @@ func New(cfg Config) (*Validator, error) {
 		v.resolver.Fetcher(cfg.Home, &issuer, cfg.ServiceCredential, cfg.ServiceScope),
 	)
 	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog}
+	v.variant = "nocatalog"
+	if cfg.IncludeCatalog {
+		v.variant = "catalog"
+	}
 
 	if v.pos, err = lru.New[key, *entry](cfg.CacheSize); err != nil {
 		return nil, &ConfigError{Field: "CacheSize", Reason: err.Error()}
@@ -239,7 +244,20 @@ func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.ValidateTimeout)
 		defer cancel()
 		defer context.AfterFunc(v.stop, cancel)()
-		return v.remote(fctx, k, token, allowExpired)
+		if v.cfg.Shared == nil || allowExpired {
+			tok, _, err := v.remote(fctx, k, token, allowExpired)
+			return tok, err
+		}
+		tok, until, shared, err := v.cfg.Shared.Validated(fctx, token, v.variant, func(ctx context.Context) (*identity.Token, time.Time, error) {
+			return v.remote(ctx, k, token, false)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if shared {
+			v.pos.Add(k, &entry{tok: tok, until: until})
+		}
+		return tok, nil
 	})
 	select {
 	case r := <-ch:
@@ -256,22 +274,23 @@ func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired
 // remote asks Keystone about token, through the resolver, with the
 // service's own token; a service token Keystone rejects is replaced once.
 // The answer is cached: a valid token positively, an unknown one
-// negatively, an outage not at all.
-func (v *Validator) remote(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
+// negatively, an outage not at all. until is when the cached token stops
+// being trusted (zero if it was not cached).
+func (v *Validator) remote(ctx context.Context, k key, token string, allowExpired bool) (tok *identity.Token, until time.Time, err error) {
 	fp := identity.TokenFingerprint(token)
 	o := v.opts
 	o.AllowExpired = allowExpired
 	svc, err := v.service.Token(ctx)
 	if err != nil {
-		return nil, v.unavailable(fp, "no service token", err)
+		return nil, time.Time{}, v.unavailable(fp, "no service token", err)
 	}
-	tok, err := v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
+	tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
 	if errors.Is(err, identity.ErrUnauthorized) {
 		v.log.LogAttrs(ctx, slog.LevelInfo, "authtoken: Keystone rejected the service token; refreshing it once",
 			slog.String("service_token", identity.TokenFingerprint(svc.ID)))
 		v.service.Invalidate(svc.ID)
 		if svc, err = v.service.Token(ctx); err != nil {
-			return nil, v.unavailable(fp, "no service token after refresh", err)
+			return nil, time.Time{}, v.unavailable(fp, "no service token after refresh", err)
 		}
 		tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
 	}
@@ -279,21 +298,21 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 	switch {
 	case err == nil:
 		if tok.ValidAt(now) {
-			until := now.Add(v.cfg.CacheTTL)
+			until = now.Add(v.cfg.CacheTTL)
 			if tok.Expiry.Before(until) {
 				until = tok.Expiry
 			}
 			v.pos.Add(k, &entry{tok: tok, until: until})
 			v.neg.Remove(k)
 		}
-		return tok, nil
+		return tok, until, nil
 	case errors.Is(err, identity.ErrNotFound), errors.Is(err, identity.ErrInvalidCredential):
 		if v.cfg.NegativeTTL > 0 {
 			v.neg.Add(k, now.Add(v.cfg.NegativeTTL))
 		}
-		return nil, &Error{Kind: ErrInvalid, Token: fp, Reason: "Keystone does not know the token (unknown, expired or revoked)", Err: err}
+		return nil, time.Time{}, &Error{Kind: ErrInvalid, Token: fp, Reason: "Keystone does not know the token (unknown, expired or revoked)", Err: err}
 	}
-	return nil, v.unavailable(fp, "Keystone could not validate the token", err)
+	return nil, time.Time{}, v.unavailable(fp, "Keystone could not validate the token", err)
 }
 
 func (v *Validator) unavailable(fp, reason string, err error) error {
