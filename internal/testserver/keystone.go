@@ -446,6 +446,8 @@ func (s *Server) validateToken(w http.ResponseWriter, r *http.Request, loc, base
 	noCatalog := q.Has("nocatalog") || s.effectiveFault(Keystone(loc), loc).NoCatalog
 	w.Header().Set("X-Subject-Token", t.id)
 	if r.Method == http.MethodHead {
+		// Keystone answers HEAD with the headers of the GET, body aside.
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -476,7 +478,8 @@ func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request, loc, baseURL
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"catalog": s.catalogFor(t.projectID),
-		"links":   map[string]any{"self": baseURL + "/v3/auth/catalog", "previous": nil, "next": nil},
+		// Keystone's catalog is not paged: its links have only self.
+		"links": map[string]any{"self": baseURL + "/v3/auth/catalog"},
 	})
 }
 
@@ -494,7 +497,7 @@ func (s *Server) getRegions(w http.ResponseWriter, r *http.Request, loc, baseURL
 			parent = rg.Parent
 		}
 		return map[string]any{
-			"id": rg.ID, "description": "", "parent_region_id": parent,
+			"id": rg.ID, "description": "", "parent_region_id": parent, "enabled": true,
 			"links": map[string]string{"self": baseURL + "/v3/regions/" + rg.ID},
 		}
 	}
