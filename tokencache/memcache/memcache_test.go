@@ -1,0 +1,496 @@
+package memcache_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/keystonetest"
+	"github.com/geostack/geostack/internal/testserver"
+	"github.com/geostack/geostack/tokencache"
+	"github.com/geostack/geostack/tokencache/memcache"
+)
+
+var (
+	secret    = []byte("fleet-secret-0123456789abcdef0123456789")
+	otherKey  = []byte("other-secret-0123456789abcdef0123456789")
+	testUser  = "gncu00000001"
+	testCred  = identity.Password{UserName: testUser, DomainName: "gnc", Password: testserver.UserPassword}
+	testScope = identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"}
+)
+
+// testTimeout bounds Store operations in tests that assert exact counts:
+// under -race on a loaded machine a loopback round trip can exceed the
+// production default, and a timeout (correctly) costs an extra fetch.
+const testTimeout = 2 * time.Second
+
+// prefix returns a Store key prefix of its own for one test, so that
+// parallel tests on the shared memcached never see each other's entries.
+func prefix(t testing.TB) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return "test-" + hex.EncodeToString(b) + ":"
+}
+
+// newStore returns a Store on addr, closed when the test ends.
+func newStore(t testing.TB, addr string) *memcache.Store {
+	t.Helper()
+	s := memcache.New(memcache.Options{Timeout: testTimeout}, addr)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// process is one member of a fleet: nothing shared with the others but
+// the memcached address and the secret.
+type process struct {
+	shared *tokencache.Shared
+	cache  *tokencache.Cache
+	h      *tokencache.Handle
+	calls  *atomic.Int64
+}
+
+func newProcess(t testing.TB, addr, pfx string, fetch tokencache.FetchFunc, secrets ...[]byte) *process {
+	t.Helper()
+	if len(secrets) == 0 {
+		secrets = [][]byte{secret}
+	}
+	sh, err := tokencache.NewShared(tokencache.SharedOptions{Store: newStore(t, addr), Secrets: secrets, Prefix: pfx, Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tokencache.New(tokencache.Options{Shared: sh})
+	t.Cleanup(func() { c.Close() })
+	var calls atomic.Int64
+	h := c.Handle(tokencache.KeyOf(testCred, testScope), func(ctx context.Context) (*identity.Token, error) {
+		calls.Add(1)
+		return fetch(ctx)
+	})
+	return &process{shared: sh, cache: c, h: h, calls: &calls}
+}
+
+// keystone returns a FetchFunc issuing tokens at the fake cloud's JP.
+func keystone(srv *testserver.Server) tokencache.FetchFunc {
+	idc := &identity.Client{}
+	return func(ctx context.Context) (*identity.Token, error) {
+		return idc.Issue(ctx, srv.AuthURL("JP"), testCred, testScope)
+	}
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, keystonetest.Memcached(t))
+	p := prefix(t)
+	ctx := t.Context()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	type step struct {
+		name string
+		do   func() error
+		want error
+	}
+	steps := []step{
+		{"get missing", func() error { _, err := s.Get(ctx, p+"a"); return err }, tokencache.ErrCacheMiss},
+		{"add new", func() error { return s.Add(ctx, p+"a", []byte("1"), time.Minute) }, nil},
+		{"add present", func() error { return s.Add(ctx, p+"a", []byte("2"), time.Minute) }, tokencache.ErrNotStored},
+		{"set", func() error { return s.Set(ctx, p+"a", []byte("3"), 10*time.Millisecond) }, nil},
+		{"get", func() error {
+			v, err := s.Get(ctx, p+"a")
+			if err == nil && string(v) != "3" {
+				return fmt.Errorf("value %q, want 3 (a sub-second TTL is rounded up)", v)
+			}
+			return err
+		}, nil},
+		{"delete", func() error { return s.Delete(ctx, p+"a") }, nil},
+		{"delete missing", func() error { return s.Delete(ctx, p+"a") }, nil},
+		{"get deleted", func() error { _, err := s.Get(ctx, p+"a"); return err }, tokencache.ErrCacheMiss},
+		{"cancelled context", func() error { _, err := s.Get(cancelled, p+"a"); return err }, context.Canceled},
+	}
+	for _, st := range steps { // in order: each step depends on the one before
+		if err := st.do(); !errors.Is(err, st.want) || (st.want == nil && err != nil) {
+			t.Errorf("%s: %v, want %v", st.name, err, st.want)
+		}
+	}
+}
+
+func TestStoreDeadlineBoundsAHungServer(t *testing.T) {
+	t.Parallel()
+	// A listener that accepts and never answers: a hung memcached.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	s := memcache.New(memcache.Options{Timeout: 200 * time.Millisecond}, ln.Addr().String())
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = s.Get(ctx, "k")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Get on a hung server: %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("Get returned after %v, past its 5 ms deadline", d)
+	}
+	s.Close() // waits for the abandoned operation's socket timeout
+	if _, err := s.Get(t.Context(), "k"); !errors.Is(err, memcache.ErrClosed) {
+		t.Errorf("Get after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestFleetOneToken: processes sharing nothing but memcached, 1,000
+// concurrent calls each on a cold start, make Keystone issue one token.
+func TestFleetOneToken(t *testing.T) {
+	t.Parallel()
+	addr := keystonetest.Memcached(t)
+	srv := testserver.New(t, testserver.Options{})
+	pfx := prefix(t)
+	const processes, calls = 3, 1000
+	fleet := make([]*process, processes)
+	for i := range fleet {
+		fleet[i] = newProcess(t, addr, pfx, keystone(srv))
+	}
+	ids := make([][]string, processes)
+	var wg sync.WaitGroup
+	for i, p := range fleet {
+		ids[i] = make([]string, calls)
+		for j := range calls {
+			wg.Go(func() {
+				tok, err := p.h.Token(t.Context())
+				if err != nil {
+					t.Errorf("process %d: Token: %v", i, err)
+					return
+				}
+				ids[i][j] = tok.ID
+			})
+		}
+	}
+	wg.Wait()
+	if got := srv.TokensIssued(testUser, ""); got != 1 {
+		t.Errorf("Keystone issued %d tokens to a fleet of %d processes, want 1", got, processes)
+	}
+	var fetches int64
+	for _, p := range fleet {
+		fetches += p.calls.Load()
+	}
+	if fetches != 1 {
+		t.Errorf("FetchFunc called %d times across the fleet, want 1", fetches)
+	}
+	for i := range ids {
+		for _, id := range ids[i] {
+			if id != ids[0][0] {
+				t.Fatal("processes were served different tokens")
+			}
+		}
+	}
+}
+
+// recorder is a Store that remembers the last key each Set wrote.
+type recorder struct {
+	tokencache.Store
+	mu   sync.Mutex
+	last string
+}
+
+func (r *recorder) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	r.mu.Lock()
+	r.last = key
+	r.mu.Unlock()
+	return r.Store.Set(ctx, key, value, ttl)
+}
+
+func (r *recorder) lastKey() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
+}
+
+// TestSealingOnMemcached spoils the entry a process shared, in memcached
+// itself, and checks that the next process treats it as a miss.
+func TestSealingOnMemcached(t *testing.T) {
+	t.Parallel()
+	addr := keystonetest.Memcached(t)
+	srv := testserver.New(t, testserver.Options{})
+	raw := newStore(t, addr)
+	tests := []struct {
+		name         string
+		spoil        func(t *testing.T, key string, pfx string)
+		readerSecret []byte
+		wantRejected uint64
+	}{
+		{"byte flipped", func(t *testing.T, key, _ string) {
+			v, err := raw.Get(t.Context(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v[len(v)/2] ^= 0x20
+			if err := raw.Set(t.Context(), key, v, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}, secret, 2},
+		{"entry of another key copied here", func(t *testing.T, key, pfx string) {
+			// Another identity's entry, shared by another process.
+			rec := &recorder{Store: newStore(t, addr)}
+			sh, err := tokencache.NewShared(tokencache.SharedOptions{Store: rec, Secrets: [][]byte{secret}, Prefix: pfx, Timeout: testTimeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := tokencache.New(tokencache.Options{Shared: sh})
+			defer c.Close()
+			admin := identity.Password{UserName: testserver.AdminUser, DomainName: testserver.DefaultDomainName, Password: testserver.AdminPassword}
+			scope := identity.Scope{ProjectName: testserver.AdminProject, ProjectDomainName: testserver.DefaultDomainName}
+			idc := &identity.Client{}
+			h := c.Handle(tokencache.KeyOf(admin, scope), func(ctx context.Context) (*identity.Token, error) {
+				return idc.Issue(ctx, srv.AuthURL("JP"), admin, scope)
+			})
+			if _, err := h.Token(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			v, err := raw.Get(t.Context(), rec.lastKey())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := raw.Set(t.Context(), key, v, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}, secret, 2},
+		{"read with a wrong secret", func(*testing.T, string, string) {}, otherKey, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pfx := prefix(t)
+			rec := &recorder{Store: newStore(t, addr)}
+			sh, err := tokencache.NewShared(tokencache.SharedOptions{Store: rec, Secrets: [][]byte{secret}, Prefix: pfx, Timeout: testTimeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			writer := tokencache.New(tokencache.Options{Shared: sh})
+			t.Cleanup(func() { writer.Close() })
+			shared, err := writer.Handle(tokencache.KeyOf(testCred, testScope), keystone(srv)).Token(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.spoil(t, rec.lastKey(), pfx)
+
+			reader := newProcess(t, addr, pfx, keystone(srv), tt.readerSecret)
+			tok, err := reader.h.Token(t.Context())
+			if err != nil {
+				t.Fatalf("reader: %v", err)
+			}
+			if tok.ID == shared.ID || reader.calls.Load() != 1 {
+				t.Errorf("reader took the spoiled entry (fetches %d), want a fetch of its own", reader.calls.Load())
+			}
+			if tok.User.Name != testUser || tok.Project == nil || tok.Project.Name != testScope.ProjectName {
+				t.Errorf("reader got a token of %s / %v", tok.User.Name, tok.Project)
+			}
+			st := reader.shared.Stats()
+			if diff := cmp.Diff(tt.wantRejected, st.Rejected); diff != "" || st.Hits != 0 {
+				t.Errorf("reader stats %+v, want Rejected %d and no hit", st, tt.wantRejected)
+			}
+		})
+	}
+}
+
+// memcached is a memcached process of a test's own, which the test may
+// kill and restart; never the shared one.
+type memcached struct {
+	t    *testing.T
+	port int
+	cmd  *exec.Cmd
+}
+
+func startMemcached(t *testing.T) *memcached {
+	t.Helper()
+	path, err := exec.LookPath("memcached")
+	if err != nil {
+		path = "/usr/bin/memcached"
+	}
+	if _, err := exec.LookPath(path); err != nil {
+		if keystonetest.Required() {
+			t.Fatalf("memcached binary not found: %v", err)
+		}
+		t.Skipf("memcached binary not found (%v); skipping a test that kills and restarts its own", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	m := &memcached{t: t, port: port}
+	m.start(path)
+	t.Cleanup(m.kill)
+	return m
+}
+
+func (m *memcached) addr() string { return "127.0.0.1:" + strconv.Itoa(m.port) }
+
+func (m *memcached) start(path string) {
+	m.t.Helper()
+	if path == "" {
+		path = m.cmd.Path
+	}
+	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(m.port), "-U", "0", "-m", "16"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root") // memcached refuses root without it
+	}
+	var stderr bytes.Buffer
+	m.cmd = exec.Command(path, args...)
+	m.cmd.Stderr = &stderr
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatalf("start memcached: %v", err)
+	}
+	// Ready when it accepts a connection: a refused dial on loopback
+	// returns at once, so this loop yields rather than sleeps.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", m.addr())
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			m.kill()
+			m.t.Fatalf("memcached on port %d not up: %v; its stderr: %s", m.port, err, stderr.String())
+		}
+		runtime.Gosched()
+	}
+}
+
+func (m *memcached) kill() {
+	if m.cmd != nil && m.cmd.Process != nil && m.cmd.ProcessState == nil {
+		m.cmd.Process.Kill()
+		m.cmd.Wait()
+	}
+}
+
+// TestMemcachedKilledAndRestarted: killing memcached while a fleet works
+// fails no call; once it is back on the same port, processes share again.
+func TestMemcachedKilledAndRestarted(t *testing.T) {
+	t.Parallel()
+	mc := startMemcached(t)
+	srv := testserver.New(t, testserver.Options{})
+	pfx := prefix(t)
+	idc := &identity.Client{}
+	newFleetProcess := func() (*tokencache.Cache, *tokencache.Shared) {
+		sh, err := tokencache.NewShared(tokencache.SharedOptions{Store: newStore(t, mc.addr()), Secrets: [][]byte{secret}, Prefix: pfx, Timeout: testTimeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := tokencache.New(tokencache.Options{Shared: sh})
+		t.Cleanup(func() { c.Close() })
+		return c, sh
+	}
+	a, shA := newFleetProcess()
+	b, shB := newFleetProcess()
+	// Each key is a scope of its own: a user with 200 keys is many
+	// identities, each an L1 miss that goes through memcached.
+	handle := func(c *tokencache.Cache, i int) *tokencache.Handle {
+		key := tokencache.Key(fmt.Sprintf("%s-%d", tokencache.KeyOf(testCred, testScope), i))
+		return c.Handle(key, func(ctx context.Context) (*identity.Token, error) {
+			return idc.Issue(ctx, srv.AuthURL("JP"), testCred, testScope)
+		})
+	}
+
+	const keys = 200
+	var failed atomic.Int64
+	half := make(chan struct{})
+	killed := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, c := range []*tokencache.Cache{a, b} {
+		wg.Go(func() {
+			for i := range keys {
+				if i == keys/2 {
+					if c == a {
+						close(half)
+					}
+					<-killed
+				}
+				if _, err := handle(c, i).Token(t.Context()); err != nil {
+					failed.Add(1)
+					t.Errorf("key %d: %v", i, err)
+				}
+			}
+		})
+	}
+	<-half
+	mc.kill()
+	close(killed)
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Fatalf("%d calls failed with memcached killed mid-run, want 0", n)
+	}
+	if shA.Stats().Errors+shB.Stats().Errors == 0 {
+		t.Error("no Store error counted after memcached was killed")
+	}
+
+	mc.start("")
+	before := b.Stats().FromShared
+	if _, err := handle(a, keys).Token(t.Context()); err != nil {
+		t.Fatalf("after restart, a: %v", err)
+	}
+	tok, err := handle(b, keys).Token(t.Context())
+	if err != nil {
+		t.Fatalf("after restart, b: %v", err)
+	}
+	if got := b.Stats().FromShared - before; got != 1 {
+		t.Errorf("after memcached restarted, b took %d tokens from it, want 1 (sharing resumed)", got)
+	}
+	if tok.User.Name != testUser {
+		t.Errorf("b got a token of %q", tok.User.Name)
+	}
+}
+
+// BenchmarkL2Hit is a read that misses the in-process cache (a new Cache
+// each time: a process's first request) and hits the real memcached: one
+// Get, open, decode with catalog index rebuilt, install.
+func BenchmarkL2Hit(b *testing.B) {
+	addr := keystonetest.Memcached(b)
+	srv := testserver.New(b, testserver.Options{})
+	pfx := prefix(b)
+	seed := newProcess(b, addr, pfx, keystone(srv))
+	if _, err := seed.h.Token(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	sh, err := tokencache.NewShared(tokencache.SharedOptions{Store: newStore(b, addr), Secrets: [][]byte{secret}, Prefix: pfx})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := tokencache.KeyOf(testCred, testScope)
+	fetch := func(context.Context) (*identity.Token, error) { return nil, errors.New("fetch: the benchmark must hit memcached") }
+	b.ReportAllocs()
+	for b.Loop() {
+		c := tokencache.New(tokencache.Options{Shared: sh})
+		if _, err := c.Handle(key, fetch).Token(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	st := sh.Stats()
+	b.ReportMetric(float64(st.Hits)/float64(b.N), "l2hits/op")
+	b.ReportMetric(float64(srv.TokensIssued(testUser, "")), "tokens-issued")
+}
