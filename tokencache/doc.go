@@ -53,6 +53,57 @@
 // token it sent, waits for the one coalesced refetch and retries the request
 // once if its body can be replayed. It never loops.
 //
+// # Shared tier
+//
+// A fleet of processes (many hosts running one service) can share its
+// tokens through memcached, so that the fleet, not each process, takes one
+// token per identity and scope. A service writes:
+//
+//	store := memcache.New(memcache.Options{}, "10.1.0.5:11211") // package tokencache/memcache
+//	shared, err := tokencache.NewShared(tokencache.SharedOptions{Store: store, Secrets: [][]byte{secret}})
+//	cache := tokencache.New(tokencache.Options{Shared: shared})
+//
+// and passes the same Shared to authtoken.Config.Shared to share the
+// validations of incoming tokens too.
+//
+// The shared tier is a second tier behind the in-process one; reads of a
+// cached token never touch it. A fetch (cold, expired, invalidated, or a
+// proactive refresh) first reads it, and takes a token another process
+// put there instead of asking Keystone. Refreshes read it too: the first
+// process whose window opens fetches and shares, and the others pick that
+// token up when their own windows open. A token the Handle already holds,
+// or has just invalidated, is passed over.
+//
+// A fetched token is shared until the earliest moment its refresh window
+// can open in any process (the largest jitter draw), so no process takes a
+// token that everyone is about to replace; processes sharing a tier should
+// use the same refresh options. The entry's expiry is sealed inside it, so
+// an entry is a miss from then on whatever memcached's own TTL says.
+//
+// Processes missing at once mostly fetch once: the first to take a short
+// lock (memcached add, LockTTL 5 s) fetches, shares and unlocks; the
+// others poll the Store for its entry (10 ms, doubling to 250 ms, on the
+// Clock) for up to LockWait (3 s), then fetch themselves. The lock is only
+// an optimisation: a dead holder delays the others by LockWait at most,
+// and no outcome depends on it.
+//
+// Entries are sealed with keys derived from the configured secrets by
+// HKDF-SHA256: Store keys are HMACs of the entry's name (no token, user or
+// project appears in them) and values are AES-256-GCM with a random nonce
+// and the entry's name as additional data. Several secrets may be given:
+// the first seals, all open, so a secret is rotated without a cold fleet.
+// An entry that is tampered with, truncated, copied to another key, sealed
+// with an unknown secret or undecodable is a miss, counted in
+// SharedStats.Rejected, never an error.
+//
+// memcached being down, slow or full never fails a call: each operation is
+// bounded by SharedOptions.Timeout (25 ms by default, for a memcached in
+// the same location), a failed read goes straight to Keystone without
+// trying the lock or a write, and the failure is logged once per episode.
+// Shared.Stats counts hits, misses, rejected entries, errors, writes and
+// lock wins and waits; Stats.FromShared counts the tokens a Cache took
+// from the tier.
+//
 // # Observing
 //
 // Stats counts tokens issued, reads served fresh or stale, refreshes,

@@ -34,6 +34,24 @@
 // a client retrying a bad token does not hammer Keystone; an outage is never
 // remembered.
 //
+// # Shared tier
+//
+// With Config.Shared (a tokencache.Shared over memcached), the processes of
+// a backend share their validations: a miss in the in-process cache reads
+// the shared tier before asking Keystone, and a validation made here is
+// shared. A shared result is trusted by the rule of the process that made
+// it, until the earlier of CacheTTL after the validation and the token's
+// expiry, so sharing never extends how long a revoked token is accepted.
+// Processes validating one token at once mostly make one Keystone request
+// (tokencache's fetch lock). Entries are sealed and named by an HMAC of
+// the token under a key derived from the secret; the token is never a key.
+//
+// Negative results are not shared: a 404 can be replication lag at one
+// location, which sharing would spread to the fleet, and the in-process
+// negative cache already bounds a client retrying a bad token to one
+// Keystone request per NegativeTTL per process. Validations that accept
+// expired tokens (with a service token) are not shared either.
+//
 // # Domains and roles
 //
 // Keystone's word is not enough: a token is accepted only if its user's
