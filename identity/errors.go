@@ -118,7 +118,7 @@ func classify(op, authURL string, err error, secrets ...string) *Error {
 		}
 		e.Status = code.Actual
 		e.Message = keystoneMessage(code.Body, secrets)
-		e.Kind = statusKind(op, code.Actual)
+		e.Kind = statusKind(op, code.Actual, e.Message != "")
 	case errors.As(err, &uerr):
 		// The request did not get an answer: refused, reset, timed out,
 		// or the caller's context ended. Keep the cause (not the
@@ -136,10 +136,16 @@ func classify(op, authURL string, err error, secrets ...string) *Error {
 	return e
 }
 
-// statusKind maps an unexpected HTTP status to a sentinel.
-func statusKind(op string, status int) error {
+// statusKind maps an unexpected HTTP status to a sentinel. keystoneBody
+// says whether the answer carried Keystone's own error document.
+func statusKind(op string, status int, keystoneBody bool) error {
 	switch {
 	case status == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case status == http.StatusNotFound && op == opIssue && keystoneBody:
+		// Keystone answers an authentication with an unknown, expired or
+		// revoked token (the token method) with 404 "Failed to validate
+		// token": the credential is refused, as with a 401.
 		return ErrUnauthorized
 	case status == http.StatusForbidden:
 		return ErrForbidden
