@@ -59,6 +59,10 @@ func summarize(t *identity.Token) summary {
 
 var allRegions = []string{"OSA1", "SIN1", "SJC1", "TYO1"}
 
+// adminRoles are the roles of an admin token: admin and the roles Keystone
+// infers from it.
+var adminRoles = []string{"admin", "member", "reader"}
+
 // newServer starts a fake cloud for one test.
 func newServer(t *testing.T, opts testserver.Options) *testserver.Server {
 	t.Helper()
@@ -91,17 +95,17 @@ func TestIssueCredentialsAndScopes(t *testing.T) {
 	}{
 		{"unscoped", identity.Scope{}, summary{}},
 		{"project id", identity.Scope{ProjectID: adminProjectID},
-			summary{Project: adminProject, Roles: []string{"admin"}, Regions: allRegions}},
+			summary{Project: adminProject, Roles: adminRoles, Regions: allRegions}},
 		{"project name domain id", identity.Scope{ProjectName: testserver.AdminProject, ProjectDomainID: testserver.DefaultDomainID},
-			summary{Project: adminProject, Roles: []string{"admin"}, Regions: allRegions}},
+			summary{Project: adminProject, Roles: adminRoles, Regions: allRegions}},
 		{"project name domain name", identity.Scope{ProjectName: testserver.AdminProject, ProjectDomainName: testserver.DefaultDomainName},
-			summary{Project: adminProject, Roles: []string{"admin"}, Regions: allRegions}},
+			summary{Project: adminProject, Roles: adminRoles, Regions: allRegions}},
 		{"domain id", identity.Scope{DomainID: testserver.DefaultDomainID},
-			summary{Domain: &defaultDomain, Roles: []string{"admin"}, Regions: allRegions}},
+			summary{Domain: &defaultDomain, Roles: adminRoles, Regions: allRegions}},
 		{"domain name", identity.Scope{DomainName: testserver.DefaultDomainName},
-			summary{Domain: &defaultDomain, Roles: []string{"admin"}, Regions: allRegions}},
+			summary{Domain: &defaultDomain, Roles: adminRoles, Regions: allRegions}},
 		{"system", identity.Scope{System: true},
-			summary{System: true, Roles: []string{"admin"}, Regions: allRegions}},
+			summary{System: true, Roles: adminRoles, Regions: allRegions}},
 	}
 	creds := []struct {
 		name    string
@@ -111,7 +115,7 @@ func TestIssueCredentialsAndScopes(t *testing.T) {
 		{"password user id", identity.Password{UserID: adminID, Password: testserver.AdminPassword}, []string{"password"}},
 		{"password user name domain id", identity.Password{UserName: testserver.AdminUser, DomainID: testserver.DefaultDomainID, Password: testserver.AdminPassword}, []string{"password"}},
 		{"password user name domain name", &adminPassword, []string{"password"}},
-		{"token", identity.TokenCredential{ID: adminTok.ID}, []string{"token"}},
+		{"token", identity.TokenCredential{ID: adminTok.ID}, []string{"token", "password"}},
 	}
 	for _, cr := range creds {
 		for _, sc := range scopes {
@@ -152,7 +156,7 @@ func TestIssueCredentialsAndScopes(t *testing.T) {
 			want := summary{
 				User:    identity.User{ID: userID, Name: userName, Domain: gncDomain},
 				Project: userProject, Methods: []string{"application_credential"},
-				Roles: []string{"member"}, Regions: allRegions, AuthURL: authURL, Lifetime: time.Hour,
+				Roles: []string{"member", "reader"}, Regions: allRegions, AuthURL: authURL, Lifetime: time.Hour,
 			}
 			if diff := cmp.Diff(want, summarize(tok)); diff != "" {
 				t.Errorf("token (-want +got):\n%s", diff)
@@ -329,7 +333,7 @@ func TestIssueRejected(t *testing.T) {
 		{"wrong password", identity.Password{UserID: userID, Password: wrong}, identity.Scope{}, 401, identity.ErrUnauthorized, "requires authentication"},
 		{"unknown user", identity.Password{UserName: "nobody", DomainName: "gnc", Password: wrong}, identity.Scope{}, 401, identity.ErrUnauthorized, "requires authentication"},
 		{"wrong secret", identity.ApplicationCredential{ID: appCredID, Secret: wrong}, identity.Scope{}, 401, identity.ErrUnauthorized, "requires authentication"},
-		{"unknown token", identity.TokenCredential{ID: wrong}, identity.Scope{}, 401, identity.ErrUnauthorized, "requires authentication"},
+		{"unknown token", identity.TokenCredential{ID: wrong}, identity.Scope{}, 404, identity.ErrUnauthorized, "Failed to validate token"},
 		{"project without role", userPassword, identity.Scope{ProjectID: adminProjectID}, 401, identity.ErrUnauthorized, "has no access to project"},
 		{"system without role", userPassword, identity.Scope{System: true}, 401, identity.ErrUnauthorized, "has no access to the system"},
 	}

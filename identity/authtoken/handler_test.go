@@ -183,7 +183,7 @@ func TestSpoofedHeadersStripped(t *testing.T) {
 			"X-User-Domain-Id": testserver.SeedID("domain", "gnc"), "X-User-Domain-Name": "gnc",
 			"X-Project-Id": testserver.SeedID("project", "gnct00000001"), "X-Project-Name": "gnct00000001",
 			"X-Project-Domain-Id": testserver.SeedID("domain", "gnc"), "X-Project-Domain-Name": "gnc",
-			"X-Roles": "member", "X-Role": "member", "X-User": "gncu00000001",
+			"X-Roles": "member,reader", "X-Role": "member,reader", "X-User": "gncu00000001",
 			"X-Tenant-Id": testserver.SeedID("project", "gnct00000001"), "X-Tenant-Name": "gnct00000001", "X-Tenant": "gnct00000001",
 		}},
 	}

@@ -329,7 +329,7 @@ func TestRoles(t *testing.T) {
 	}{
 		{name: "none required"},
 		{name: "any of, met", roles: Roles{AnyOf: []string{"admin", "MEMBER"}}},
-		{name: "any of, not met", roles: Roles{AnyOf: []string{"admin", "reader"}}, wantErr: ErrForbidden},
+		{name: "any of, not met", roles: Roles{AnyOf: []string{"admin", "service"}}, wantErr: ErrForbidden},
 		{name: "all of, met", roles: Roles{AllOf: []string{"member"}}},
 		{name: "all of, not met", roles: Roles{AllOf: []string{"member", "admin"}}, wantErr: ErrForbidden},
 		{name: "both, any not met", roles: Roles{AllOf: []string{"member"}, AnyOf: []string{"admin"}}, wantErr: ErrForbidden},

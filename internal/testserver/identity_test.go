@@ -34,32 +34,32 @@ func TestScopesAndMethods(t *testing.T) {
 		{"password by user id, project by id",
 			tokens.AuthOptions{UserID: w.User("gncu00000002").ID, Password: testserver.UserPassword,
 				Scope: tokens.Scope{ProjectID: w.Project("gnct00000002").ID}},
-			summary{"gncu00000002", "gnct00000002", "", []string{"member"}, true}},
+			summary{"gncu00000002", "gnct00000002", "", []string{"member", "reader"}, true}},
 		{"password by name and domain id, project by name and domain id",
 			tokens.AuthOptions{Username: "nova", DomainID: "default", Password: testserver.ServicePassword,
 				Scope: tokens.Scope{ProjectName: "service", DomainID: "default"}},
-			summary{"nova", "service", "", []string{"admin", "service"}, true}},
+			summary{"nova", "service", "", []string{"admin", "member", "reader", "service"}, true}},
 		{"domain scope by name",
 			tokens.AuthOptions{Username: "admin", DomainName: "Default", Password: testserver.AdminPassword,
 				Scope: tokens.Scope{DomainName: "Default"}},
-			summary{"admin", "", "Default", []string{"admin"}, true}},
+			summary{"admin", "", "Default", []string{"admin", "member", "reader"}, true}},
 		{"system scope",
 			tokens.AuthOptions{Username: "admin", DomainName: "Default", Password: testserver.AdminPassword,
 				Scope: tokens.Scope{System: true}},
-			summary{"admin", "", "", []string{"admin"}, true}},
+			summary{"admin", "", "", []string{"admin", "member", "reader"}, true}},
 		{"unscoped",
 			tokens.AuthOptions{Username: "zsgu00000003", DomainName: "zsg", Password: testserver.UserPassword},
 			summary{"zsgu00000003", "", "", nil, false}},
 		{"application credential by id",
 			tokens.AuthOptions{ApplicationCredentialID: w.AppCreds[0].ID, ApplicationCredentialSecret: testserver.AppCredSecret},
-			summary{"gncu00000001", "gnct00000001", "", []string{"member"}, true}},
+			summary{"gncu00000001", "gnct00000001", "", []string{"member", "reader"}, true}},
 		{"application credential by name and user",
 			tokens.AuthOptions{ApplicationCredentialName: testserver.AppCredName, ApplicationCredentialSecret: testserver.AppCredSecret,
 				Username: testserver.AppCredUser, DomainName: "gnc"},
-			summary{"gncu00000001", "gnct00000001", "", []string{"member"}, true}},
+			summary{"gncu00000001", "gnct00000001", "", []string{"member", "reader"}, true}},
 		{"token rescoped",
 			tokens.AuthOptions{TokenID: parent.ID, Scope: tokens.Scope{ProjectName: "zjpt00000003", DomainName: "zjp"}},
-			summary{"zjpu00000003", "zjpt00000003", "", []string{"member"}, true}},
+			summary{"zjpu00000003", "zjpt00000003", "", []string{"member", "reader"}, true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,22 +92,24 @@ func TestAuthFailures(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t, testserver.Options{})
 	tests := []struct {
-		name string
-		opts tokens.AuthOptions
+		name   string
+		opts   tokens.AuthOptions
+		status int
 	}{
-		{"wrong password", tokens.AuthOptions{Username: "gncu00000001", DomainName: "gnc", Password: "x"}},
-		{"user in wrong domain", tokens.AuthOptions{Username: "gncu00000001", DomainName: "zjp", Password: testserver.UserPassword}},
+		{"wrong password", tokens.AuthOptions{Username: "gncu00000001", DomainName: "gnc", Password: "x"}, http.StatusUnauthorized},
+		{"user in wrong domain", tokens.AuthOptions{Username: "gncu00000001", DomainName: "zjp", Password: testserver.UserPassword}, http.StatusUnauthorized},
 		{"no role on project", tokens.AuthOptions{Username: "gncu00000001", DomainName: "gnc", Password: testserver.UserPassword,
-			Scope: tokens.Scope{ProjectName: "gnct00000002", DomainName: "gnc"}}},
-		{"wrong app credential secret", tokens.AuthOptions{ApplicationCredentialID: testserver.DefaultWorld().AppCreds[0].ID, ApplicationCredentialSecret: "x"}},
-		{"unknown token", tokens.AuthOptions{TokenID: "gAAAAABnope"}},
+			Scope: tokens.Scope{ProjectName: "gnct00000002", DomainName: "gnc"}}, http.StatusUnauthorized},
+		{"wrong app credential secret", tokens.AuthOptions{ApplicationCredentialID: testserver.DefaultWorld().AppCreds[0].ID, ApplicationCredentialSecret: "x"}, http.StatusUnauthorized},
+		// As Keystone, an unknown parent token is not found.
+		{"unknown token", tokens.AuthOptions{TokenID: "gAAAAABnope"}, http.StatusNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			res := tokens.Create(t.Context(), identityClient(t, srv.AuthURL("JP"), ""), &tc.opts)
-			if !gophercloud.ResponseCodeIs(res.Err, http.StatusUnauthorized) {
-				t.Errorf("err = %v, want 401", res.Err)
+			if !gophercloud.ResponseCodeIs(res.Err, tc.status) {
+				t.Errorf("err = %v, want %d", res.Err, tc.status)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -200,7 +201,9 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, loc, baseURL
 		}
 		parent, ok := s.lookupToken(id.Token.ID, loc, false)
 		if !ok {
-			unauthorized(w, baseURL, msgAuthRequired)
+			// As Keystone: an unknown, expired or revoked token is not
+			// found rather than unauthorized.
+			keystoneError(w, http.StatusNotFound, "Failed to validate token")
 			return
 		}
 		if parent.appCredID != "" {
@@ -209,7 +212,13 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, loc, baseURL
 		}
 		u, _ := s.st.userByID(parent.userID, vis)
 		user = u
+		// Keystone lists the new method first, then the parent's.
 		t.methods = []string{"token"}
+		for _, m := range parent.methods {
+			if !slices.Contains(t.methods, m) {
+				t.methods = append(t.methods, m)
+			}
+		}
 		t.expiresAt = parent.expiresAt // a rescoped token keeps its parent's expiry
 		t.auditIDs = append(t.auditIDs, parent.auditIDs[0])
 	case "application_credential":
@@ -249,7 +258,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, loc, baseURL
 		t.methods = []string{"application_credential"}
 		t.appCredID = cred.ID
 		t.projectID = cred.ProjectID
-		t.roles = append([]string(nil), cred.Roles...)
+		t.roles = withImplied(cred.Roles)
 	default:
 		unauthorized(w, baseURL, "Attempted to authenticate with an unsupported method.")
 		return

@@ -201,14 +201,31 @@ func (st *store) rolesOn(userID, projectID, domainID string, system bool, vis vi
 		if (projectID != "" && a.v.ProjectID == projectID) ||
 			(domainID != "" && a.v.DomainID == domainID && a.v.ProjectID == "") ||
 			(system && a.v.System) {
-			if !slices.Contains(out, a.v.Role) {
-				out = append(out, a.v.Role)
+			out = append(out, a.v.Role)
+		}
+	}
+	// The assigned roles and the roles they imply, as Keystone's bootstrap
+	// sets them up: admin → member → reader.
+	return withImplied(out)
+}
+
+// withImplied returns roles and the roles they imply, sorted.
+func withImplied(roles []string) []string {
+	var out []string
+	for _, r := range roles {
+		for ; r != ""; r = impliedRole[r] {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
 			}
 		}
 	}
 	slices.Sort(out)
 	return out
 }
+
+// impliedRole is Keystone's default role inference: a token of a user
+// with the key role also carries the value role.
+var impliedRole = map[string]string{RoleAdmin: RoleMember, RoleMember: RoleReader}
 
 func (st *store) roleID(name string) string {
 	st.mu.RLock()
