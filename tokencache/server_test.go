@@ -119,9 +119,12 @@ func TestColdCacheOneToken(t *testing.T) {
 			t.Fatal("goroutines got different tokens")
 		}
 	}
+	// Goroutines that start after the token is installed read it without
+	// waiting, so how many coalesced depends on scheduling; that they all
+	// got the one token does not.
 	s := cl.cache.Stats()
-	if s.Issued != 1 || s.Coalesced != n-1 {
-		t.Errorf("Stats = %+v, want Issued 1 and Coalesced %d", s, n-1)
+	if s.Issued != 1 || s.Coalesced < 1 || s.Coalesced > n-1 {
+		t.Errorf("Stats = %+v, want Issued 1 and Coalesced in [1, %d]", s, n-1)
 	}
 }
 
