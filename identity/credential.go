@@ -57,7 +57,10 @@ type TokenCredential struct {
 }
 
 // Scope is what a token is scoped to. At most one of the project fields,
-// the domain fields and System may be set; the zero Scope is unscoped.
+// the domain fields and System may be set. The zero Scope asks for no
+// scope: Keystone then issues an unscoped token, unless the user has a
+// default project, in which case the token is scoped to that project (as
+// Keystone does for every client that sends no scope).
 type Scope struct {
 	// ProjectID, or ProjectName with ProjectDomainID or ProjectDomainName.
 	ProjectID         string
