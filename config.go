@@ -47,6 +47,11 @@ func (c *Config) check() []error {
 			}
 		}
 	}
+	if c.Cache == nil {
+		if err := c.CacheOptions.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("cache_options: %w", err))
+		}
+	}
 	for _, i := range c.DefaultInterfaces {
 		if !validInterface(string(i)) {
 			add("default_interfaces", "unknown interface %q (want public, internal or admin)", i)

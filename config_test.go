@@ -15,6 +15,7 @@ import (
 	"github.com/geostack/geostack/catalog"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/region"
+	"github.com/geostack/geostack/tokencache"
 )
 
 func TestLoadConfigExample(t *testing.T) {
@@ -85,11 +86,12 @@ func TestReadConfigErrors(t *testing.T) {
 func TestNewReportsEveryProblem(t *testing.T) {
 	t.Parallel()
 	_, err := New(t.Context(), Config{
-		Locations:  []region.Location{{Name: "JP", AuthURLs: []string{"http://127.0.0.1:1/v3"}, Regions: []string{"TYO1"}}},
-		Home:       "SG",
-		Credential: identity.Password{UserName: "gncu1", Password: "hunter2-secret"},
-		Domain:     "gnc",
-		Interfaces: map[string][]catalog.Interface{"compute": {"internl"}},
+		Locations:    []region.Location{{Name: "JP", AuthURLs: []string{"http://127.0.0.1:1/v3"}, Regions: []string{"TYO1"}}},
+		Home:         "SG",
+		Credential:   identity.Password{UserName: "gncu1", Password: "hunter2-secret"},
+		Domain:       "gnc",
+		Interfaces:   map[string][]catalog.Interface{"compute": {"internl"}},
+		CacheOptions: tokencache.Options{RefreshShare: 2},
 	})
 	var ce *ConfigError
 	if !errors.As(err, &ce) {
@@ -99,7 +101,7 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	for _, p := range ce.Problems {
 		keys = append(keys, strings.SplitN(p.Error(), ":", 2)[0])
 	}
-	want := []string{"home", "primary", "credential", "domain", "interfaces.compute"}
+	want := []string{"home", "primary", "credential", "domain", "interfaces.compute", "cache_options"}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("problem keys (-want +got):\n%s\nerror: %v", diff, err)
 	}

@@ -591,14 +591,26 @@ func TestHandleIsShared(t *testing.T) {
 
 func TestOptionsOutOfRange(t *testing.T) {
 	t.Parallel()
-	tests := []Options{
-		{RefreshShare: 1},
-		{RefreshShare: -0.1},
-		{RefreshFloor: -1},
-		{Jitter: 2},
-		{BackoffMin: time.Minute, BackoffMax: time.Second},
+	tests := []struct {
+		o    Options
+		name string
+	}{
+		{Options{RefreshShare: 1}, "RefreshShare"},
+		{Options{RefreshShare: -0.1}, "RefreshShare"},
+		{Options{RefreshFloor: -1}, "RefreshFloor"},
+		{Options{Jitter: 2}, "Jitter"},
+		{Options{FetchTimeout: -time.Second}, "FetchTimeout"},
+		{Options{BackoffMin: time.Minute, BackoffMax: time.Second}, "BackoffMax"},
 	}
-	for _, o := range tests {
+	if err := (Options{}).Validate(); err != nil {
+		t.Errorf("zero Options: %v", err)
+	}
+	for _, tt := range tests {
+		o := tt.o
+		var oe *OptionError
+		if err := o.Validate(); !errors.As(err, &oe) || oe.Option != tt.name {
+			t.Errorf("Validate(%+v) = %v, want an *OptionError for %s", o, err, tt.name)
+		}
 		func() {
 			defer func() {
 				if recover() == nil {

@@ -103,6 +103,60 @@ type Options struct {
 	OnEvent func(Event)
 }
 
+// Validate reports, as an *OptionError, the first option that is out of
+// range. New panics on such options; a caller that takes options from
+// configuration checks them with Validate first.
+func (o Options) Validate() error {
+	return o.withZeroDefaults().check()
+}
+
+// OptionError is an option out of range.
+type OptionError struct {
+	// Option is the field of Options, such as "RefreshShare".
+	Option string
+	// Value is its value.
+	Value any
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("tokencache: option %s out of range: %v", e.Option, e.Value)
+}
+
+// withZeroDefaults fills in the defaults of the numeric options only, so
+// that check sees what New would use.
+func (o Options) withZeroDefaults() Options {
+	if o.RefreshShare == 0 {
+		o.RefreshShare = DefaultRefreshShare
+	}
+	if o.BackoffMin == 0 {
+		o.BackoffMin = DefaultBackoffMin
+	}
+	if o.BackoffMax == 0 {
+		o.BackoffMax = max(DefaultBackoffMax, o.BackoffMin)
+	}
+	return o
+}
+
+// check reports the first option out of range, on options whose defaults
+// are filled in.
+func (o Options) check() error {
+	switch {
+	case !(o.RefreshShare > 0 && o.RefreshShare < 1):
+		return &OptionError{"RefreshShare", o.RefreshShare}
+	case o.RefreshFloor < 0:
+		return &OptionError{"RefreshFloor", o.RefreshFloor}
+	case o.Jitter > 1:
+		return &OptionError{"Jitter", o.Jitter}
+	case o.FetchTimeout < 0:
+		return &OptionError{"FetchTimeout", o.FetchTimeout}
+	case o.BackoffMin < 0:
+		return &OptionError{"BackoffMin", o.BackoffMin}
+	case o.BackoffMax < o.BackoffMin:
+		return &OptionError{"BackoffMax", o.BackoffMax}
+	}
+	return nil
+}
+
 // withDefaults returns o with defaults filled in, or panics saying which
 // option is out of range.
 func (o Options) withDefaults() Options {
@@ -139,22 +193,8 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	bad := func(name string, v any) {
-		panic(fmt.Sprintf("tokencache: option %s out of range: %v", name, v))
-	}
-	switch {
-	case !(o.RefreshShare > 0 && o.RefreshShare < 1):
-		bad("RefreshShare", o.RefreshShare)
-	case o.RefreshFloor < 0:
-		bad("RefreshFloor", o.RefreshFloor)
-	case o.Jitter > 1:
-		bad("Jitter", o.Jitter)
-	case o.FetchTimeout < 0:
-		bad("FetchTimeout", o.FetchTimeout)
-	case o.BackoffMin < 0:
-		bad("BackoffMin", o.BackoffMin)
-	case o.BackoffMax < o.BackoffMin:
-		bad("BackoffMax", o.BackoffMax)
+	if err := o.check(); err != nil {
+		panic(err.Error())
 	}
 	return o
 }

@@ -481,7 +481,9 @@ func BenchmarkL2Hit(b *testing.B) {
 		b.Fatal(err)
 	}
 	key := tokencache.KeyOf(testCred, testScope)
-	fetch := func(context.Context) (*identity.Token, error) { return nil, errors.New("fetch: the benchmark must hit memcached") }
+	fetch := func(context.Context) (*identity.Token, error) {
+		return nil, errors.New("fetch: the benchmark must hit memcached")
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		c := tokencache.New(tokencache.Options{Shared: sh})
