@@ -383,3 +383,22 @@ func (v *Validator) domainReason(tok *identity.Token) string {
 	}
 	return ""
 }
+
+// Format prints the validator's served domains and home location, never
+// the service credential or a token, with every verb: %+v and %#v would
+// otherwise print the unexported configuration field by field, where the
+// credential's own redaction is not called.
+func (v *Validator) Format(f fmt.State, verb rune) {
+	if v == nil {
+		fmt.Fprint(f, "authtoken.Validator(nil)")
+		return
+	}
+	names := make([]string, len(v.cfg.Domains))
+	for i, d := range v.cfg.Domains {
+		names[i] = d.Name
+	}
+	fmt.Fprintf(f, "authtoken.Validator{domains: %v, home: %s}", names, v.cfg.Home)
+}
+
+// String is the redacted form Format prints.
+func (v *Validator) String() string { return fmt.Sprint(v) }
