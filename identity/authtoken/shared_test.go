@@ -22,7 +22,9 @@ type wallTimers struct{ now func() time.Time }
 
 func (c wallTimers) Now() time.Time { return c.now() }
 
-func (c wallTimers) AfterFunc(d time.Duration, f func()) tokencache.Timer { return time.AfterFunc(d, f) }
+func (c wallTimers) AfterFunc(d time.Duration, f func()) tokencache.Timer {
+	return time.AfterFunc(d, f)
+}
 
 // newShared returns a Shared tier over its own client of the test
 // memcached, in a key namespace of the test's own.
