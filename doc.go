@@ -24,11 +24,17 @@
 //   - region: locations, auth_url ordering (home first), health and failover,
 //     the primary location, replication-lag-tolerant retries.
 //   - tokencache: one token per identity and scope, lock-free reads, coalesced
-//     fetches, proactive refresh, exact invalidation; an optional shared tier.
+//     fetches, proactive refresh, exact invalidation; an optional shared tier
+//     of sealed entries, over memcached with tokencache/memcache.
 //   - domain: the product-domain registry, name prefixes, and visibility
 //     filters for images, flavors and volume types.
 //   - identity/authtoken: an http.Handler that validates incoming Keystone
 //     tokens for SaaS backends.
 //   - internal/testserver: an in-process fake of the whole cloud, used by the
 //     tests and the examples.
+// The three lines a service writes:
+//
+//	client, err := geostack.New(ctx, cfg) // cfg from LoadConfig and ApplyCloud, or code
+//	compute, err := client.ServiceClient(ctx, "compute", "SIN1")
+//	srv, err := servers.Create(ctx, compute, opts, nil).Extract() // any gophercloud package
 package geostack
