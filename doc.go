@@ -32,6 +32,7 @@
 //     tokens for SaaS backends.
 //   - internal/testserver: an in-process fake of the whole cloud, used by the
 //     tests and the examples.
+//
 // The three lines a service writes:
 //
 //	client, err := geostack.New(ctx, cfg) // cfg from LoadConfig and ApplyCloud, or code
