@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 
 	"github.com/geostack/geostack/identity"
 )
@@ -163,11 +164,15 @@ type result struct {
 // replication-lag retry at the primary.
 func (r *Resolver) run(ctx context.Context, req request) (*identity.Token, error) {
 	var tried []Attempt
-	res := r.try(ctx, req, req.plan, &tried)
+	res := r.try(ctx, req, req.plan, &tried, true)
 	if res.status == done && res.err != nil && req.lag != nil && !res.by.primary && req.lag(res.err) {
 		r.lagRetries.Add(1)
+		// Only primary auth_urls that did not fault in this request, and
+		// only those whose circuit lets a request through: a replica's
+		// answer is already an answer, so a primary that is down is not
+		// probed early for it.
 		var primaryTried []Attempt
-		pres := r.try(ctx, req, r.byName[r.primary].circuits, &primaryTried)
+		pres := r.try(ctx, req, notFaulted(r.byName[r.primary].circuits, tried), &primaryTried, false)
 		switch pres.status {
 		case done, canceled:
 			res = pres
@@ -184,13 +189,26 @@ func (r *Resolver) run(ctx context.Context, req request) (*identity.Token, error
 	return nil, &AllFailedError{Op: req.op, Home: req.home, Attempts: tried}
 }
 
-// try attempts plan in health order. If every circuit of the plan is open,
-// it probes them early rather than fail on a verdict that may be stale.
-func (r *Resolver) try(ctx context.Context, req request, plan []*circuit, tried *[]Attempt) result {
+// notFaulted returns the circuits of plan that no attempt in tried found
+// faulty.
+func notFaulted(plan []*circuit, tried []Attempt) []*circuit {
+	var out []*circuit
+	for _, c := range plan {
+		if !slices.ContainsFunc(tried, func(a Attempt) bool { return a.AuthURL == c.authURL && a.Err != nil }) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// try attempts plan in health order. If every circuit of the plan is open
+// and early is set, it probes them early rather than fail on a verdict that
+// may be stale.
+func (r *Resolver) try(ctx context.Context, req request, plan []*circuit, tried *[]Attempt, early bool) result {
 	start := len(*tried)
 	ordered, down := r.ordered(plan)
 	res, sent := r.pass(ctx, req, ordered, len(ordered)-down, false, tried)
-	if res.status == exhausted && sent == 0 {
+	if early && res.status == exhausted && sent == 0 && len(plan) > 0 {
 		*tried = (*tried)[:start]
 		res, _ = r.pass(ctx, req, plan, len(plan), true, tried)
 		return res

@@ -103,8 +103,10 @@ func TestFailoverRules(t *testing.T) {
 				sg1: unavailable(sg1), jp1: unavailable(jp1), jp2: unavailable(jp2),
 				us1: statusErr(us1, 401, identity.ErrUnauthorized),
 			},
-			wantCalls: []string{sg1, jp1, jp2, us1, jp1, jp2}, wantErr: identity.ErrUnauthorized, wantErrAt: us1,
-			wantStats: Stats{Attempts: 6, Failures: 5, Failovers: 4, LagRetries: 1},
+			// The primary's auth_urls already faulted in this request: the
+			// lag retry does not send to them again.
+			wantCalls: []string{sg1, jp1, jp2, us1}, wantErr: identity.ErrUnauthorized, wantErrAt: us1,
+			wantStats: Stats{Attempts: 4, Failures: 3, Failovers: 3, LagRetries: 1},
 		},
 		{
 			name: "validate: 404 at a replica is retried at the primary", validate: true, home: "SG",
@@ -643,5 +645,32 @@ func TestPanickingIssuerReleasesProbe(t *testing.T) {
 	}
 	if got := circuitStates(r)[sg1]; got != Closed {
 		t.Errorf("state %v, want closed", got)
+	}
+}
+
+// TestLagRetryRespectsOpenPrimary: while the primary's circuits are open, a
+// replica's 401 is the answer; the lag retry does not probe the primary
+// before its cool-down.
+func TestLagRetryRespectsOpenPrimary(t *testing.T) {
+	t.Parallel()
+	r, _ := newTestResolver(t, func(c *Config) { c.FailureThreshold = 1 })
+	ks := newFakeKeystone()
+	ks.set(jp1, unavailable(jp1))
+	ks.set(jp2, unavailable(jp2))
+	// Open both primary circuits.
+	if _, err := r.Issue(t.Context(), "JP", ks, testCred, identity.Scope{}); err != nil {
+		t.Fatalf("failover to a replica: %v", err)
+	}
+	ks.takeCalls()
+	ks.set(sg1, statusErr(sg1, 401, identity.ErrUnauthorized))
+	_, err := r.Issue(t.Context(), "SG", ks, testCred, identity.Scope{})
+	if !errors.Is(err, identity.ErrUnauthorized) {
+		t.Fatalf("error %v, want the replica's 401", err)
+	}
+	if diff := cmp.Diff([]string{sg1}, ks.takeCalls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if got := r.Stats().LagRetries; got != 1 {
+		t.Errorf("lag retries %d, want 1 (counted, though no primary could be asked)", got)
 	}
 }
