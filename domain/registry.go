@@ -160,13 +160,14 @@ func badToken(s string) string {
 }
 
 // badURL says why s is not a usable auth URL, or returns "". It never
-// repeats a URL that carries credentials.
+// repeats a URL that contains "@": what precedes it may be a password or a
+// token, even where the URL has no scheme and so parses with no user.
 func badURL(s string) string {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
 		return "is not a URL"
-	case u.User != nil:
+	case u.User != nil || strings.Contains(s, "@"):
 		return "must not carry credentials"
 	case u.Scheme != "http" && u.Scheme != "https":
 		return strconv.Quote(s) + " is not an absolute http or https URL"

@@ -94,10 +94,20 @@ func TestNewRejects(t *testing.T) {
 
 func TestNewNeverEchoesCredentials(t *testing.T) {
 	t.Parallel()
-	_, err := New(Domain{Name: "a", ID: "1", Prefix: "a", Endpoints: map[string]Endpoints{
-		"JP": {UserAuthURL: "https://admin:hunter2@id.example/v3"}}})
-	if err == nil || strings.Contains(err.Error(), "hunter2") {
-		t.Fatalf("err = %v; want an error without the password", err)
+	for _, u := range []string{
+		"https://admin:hunter2@id.example/v3",
+		"admin:hunter2@id.example:5000/v3", // no scheme: parses with no user
+		"https://hunter2@id.example/v3",    // a token as the user name
+	} {
+		_, err := New(Domain{Name: "a", ID: "1", Prefix: "a", Endpoints: map[string]Endpoints{
+			"JP": {UserAuthURL: u}}})
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("err = %v; want an error without the secret", err)
+		}
+		doc := `{"domains": [{"name": "a", "id": "1", "prefix": "a", "endpoints": {"JP": {"user_auth_url": "` + u + `"}}}]}`
+		if _, err := Load(strings.NewReader(doc)); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("Load err = %v; want an error without the secret", err)
+		}
 	}
 }
 

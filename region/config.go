@@ -190,13 +190,13 @@ func normaliseAuthURL(raw string) string {
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(p, "/")
 }
 
-// redactURL returns raw with any password hidden, for error messages.
+// redactURL returns raw for an error message, or a placeholder when it
+// contains "@": whatever precedes it may be a password or a token, and a
+// URL without a scheme ("admin:pw@host/v3") parses with no user at all, so
+// url.URL.Redacted would not hide it.
 func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
 	if strings.Contains(raw, "@") {
-		return "(redacted)"
+		return "(URL with user information, not shown)"
 	}
 	return raw
 }

@@ -2,6 +2,7 @@ package region
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -122,11 +123,18 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 
 func TestConfigErrorRedactsPassword(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig()
-	cfg.Locations[0].AuthURLs = []string{"https://admin:" + secret + "@jp.example/v3"}
-	_, err := New(cfg)
-	if err == nil || strings.Contains(err.Error(), secret) {
-		t.Fatalf("New error %q: want an error without the password", err)
+	for _, u := range []string{
+		"https://admin:" + secret + "@jp.example/v3",
+		"admin:" + secret + "@jp.example:5000/v3", // no scheme: parses with no user
+		"https://" + secret + "@jp.example/v3",    // a token as the user name
+		"//admin:" + secret + "@jp.example/v3",
+	} {
+		cfg := testConfig()
+		cfg.Locations[0].AuthURLs = []string{u}
+		_, err := New(cfg)
+		if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v", err), secret) {
+			t.Errorf("New error %q: want an error without the secret", err)
+		}
 	}
 }
 
