@@ -149,7 +149,10 @@ func statusKind(op string, status int, keystoneBody bool) error {
 		return ErrUnauthorized
 	case status == http.StatusForbidden:
 		return ErrForbidden
-	case status == http.StatusNotFound && op != opIssue:
+	case status == http.StatusNotFound && keystoneBody:
+		// Keystone's own "could not find token" on validate or revoke.
+		// (A 404 without Keystone's error document is a wrong URL or a
+		// proxy's answer, not a verdict on the token: ErrBadResponse.)
 		return ErrNotFound
 	case status == http.StatusBadRequest:
 		// Keystone judged the request malformed: a credential or scope
