@@ -43,9 +43,11 @@
 // domain's users see the domain's resource names, and the unprefixed ones
 // unless the Policy hides shared items.
 //
-// An image that is not public (private, shared or community) is shown as
-// Glance returned it: Glance has already scoped it to the caller's project.
-// For every other image (public, or with an unknown or empty visibility),
+// A private or shared image is shown as Glance returned it: Glance has
+// already scoped it to the caller's project. A community image is not
+// scoped (Glance lists every project's community images to whoever asks for
+// them), so it is judged like a public one. For every other image (public,
+// community, or with an unknown or empty visibility),
 // the domain-id property (Policy.DomainIDProperty, "domain_id"; taken from
 // Image.Properties, else Image.Metadata; an empty value counts as absent)
 // decides, and the name is the fallback:

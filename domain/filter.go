@@ -90,8 +90,12 @@ func (f *Filter) name(name string, shared bool) bool {
 // VisibleImage reports whether the filter's domain may see img.
 func (f *Filter) VisibleImage(img *images.Image) bool {
 	switch img.Visibility {
-	case images.ImageVisibilityPrivate, images.ImageVisibilityShared, images.ImageVisibilityCommunity:
-		return true // Glance has scoped these to the caller's project
+	// Glance has scoped private and shared images to the caller's project.
+	// Community images are not scoped (Glance lists every project's to
+	// whoever asks for visibility=community): they take the domain rules
+	// below, as public ones do.
+	case images.ImageVisibilityPrivate, images.ImageVisibilityShared:
+		return true
 	}
 	var id string
 	if v, ok := img.Properties[f.property]; ok {

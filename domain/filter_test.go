@@ -70,7 +70,9 @@ func imageFixtures() []fixture {
 		image("zsg_by_number", "public", 42.0, none),   // ownership not a string
 		image("my-snapshot", "private", absent(), all), // Glance scoped these
 		image("zjp_shared_with_me", "shared", zjpID, all),
-		image("community", "community", absent(), all),
+		shared(image("community", "community", absent(), all)), // unprefixed: shared
+		image("zsg_community", "community", absent(), zsg),     // Glance lists it to everyone: domain rules
+		image("gnc_community_of_zjp", "community", zjpID, zjp),
 		image("zjp_no_visibility", "", absent(), zjp),
 		image("zsg_empty_id", "public", "", zsg),
 		withMeta,
