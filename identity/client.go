@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 )
 
@@ -81,11 +80,13 @@ func (c *Client) now() time.Time {
 
 // serviceClient returns a gophercloud identity v3 client for the
 // normalized auth URL root, carrying token (if any) as X-Auth-Token.
-func (c *Client) serviceClient(root, token string) (*gophercloud.ServiceClient, error) {
-	pc, err := openstack.NewClient(root + "/v3/")
-	if err != nil {
-		return nil, err
-	}
+//
+// It is built directly rather than with openstack.NewClient and
+// NewIdentityV3: those cut the path at the first "v<digits>" anywhere in
+// it, so that an auth URL such as https://gw/srv1/v3 would become
+// https://gw/sr/v3/.
+func (c *Client) serviceClient(root, token string) *gophercloud.ServiceClient {
+	pc := &gophercloud.ProviderClient{IdentityBase: root + "/", IdentityEndpoint: root + "/v3/"}
 	base := c.HTTPClient
 	if base == nil {
 		base = http.DefaultClient
@@ -112,7 +113,7 @@ func (c *Client) serviceClient(root, token string) (*gophercloud.ServiceClient, 
 		pc.UserAgent.Prepend(c.UserAgent)
 	}
 	pc.SetToken(token)
-	return openstack.NewIdentityV3(pc, gophercloud.EndpointOpts{})
+	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: root + "/v3/", Type: "identity"}
 }
 
 // noRedirect stops at a redirect: Keystone's tokens API never redirects,
@@ -135,10 +136,7 @@ func (c *Client) Issue(ctx context.Context, authURL string, cred Credential, sco
 		return nil, withOp(err, opIssue, url)
 	}
 	cred = deref(cred)
-	sc, err := c.serviceClient(root, "")
-	if err != nil {
-		return nil, &Error{Op: opIssue, URL: url, Kind: ErrInvalidCredential, Err: errors.New("auth URL: not usable")}
-	}
+	sc := c.serviceClient(root, "")
 	opts := authOptions(cred, scope)
 	sent := c.now()
 	var r tokens.CreateResult
@@ -308,11 +306,7 @@ func (c *Client) validationClient(op, authURL, serviceToken, subjectToken string
 	case subjectToken == "":
 		return nil, "", withOp(invalid("subject token", "empty"), op, url)
 	}
-	sc, err := c.serviceClient(root, serviceToken)
-	if err != nil {
-		return nil, "", &Error{Op: op, URL: url, Kind: ErrInvalidCredential, Err: errors.New("auth URL: not usable")}
-	}
-	return sc, url, nil
+	return c.serviceClient(root, serviceToken), url, nil
 }
 
 // withOp sets the operation and URL of a validation *Error.

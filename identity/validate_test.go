@@ -2,6 +2,7 @@ package identity
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,6 +148,34 @@ func TestAuthURLs(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("normalizeAuthURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestAuthURLPathKept: an auth URL whose path holds "v<digits>" elsewhere
+// than its last segment reaches Keystone unchanged (gophercloud's own
+// constructors would cut such a path at the first match).
+func TestAuthURLPathKept(t *testing.T) {
+	t.Parallel()
+	paths := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths <- r.URL.Path
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":{"code":401,"message":"no","title":"Unauthorized"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	var c Client
+	for _, tt := range []struct{ authURL, want string }{
+		{srv.URL + "/srv1/v3", "/srv1/v3/auth/tokens"},
+		{srv.URL + "/identity-v3/v3/", "/identity-v3/v3/auth/tokens"},
+		{srv.URL + "/keystone", "/keystone/v3/auth/tokens"},
+	} {
+		_, err := c.Issue(t.Context(), tt.authURL, Password{UserID: "u", Password: "p"}, Scope{})
+		if !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("%s: %v", tt.authURL, err)
+		}
+		if got := <-paths; got != tt.want {
+			t.Errorf("%s: request path %q, want %q", tt.authURL, got, tt.want)
 		}
 	}
 }
