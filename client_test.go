@@ -18,6 +18,7 @@ import (
 	"github.com/geostack/geostack/catalog"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/identity/authtoken"
 	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
@@ -393,5 +394,48 @@ func TestClientRedacted(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestValidatorAndClientShareACache: a SaaS backend keeps its own service
+// token (without a catalog) for authtoken and a Client of the same service
+// user in one cache; each gets its kind of token.
+func TestValidatorAndClientShareACache(t *testing.T) {
+	t.Parallel()
+	srv, cfg := setup(t, testserver.Options{}, "gnc", 1)
+	cache := tokencache.New(tokencache.Options{})
+	t.Cleanup(func() { cache.Close() })
+	nova := identity.Password{UserName: "nova", DomainID: testserver.DefaultDomainID, Password: testserver.ServicePassword}
+	service := identity.Scope{ProjectName: testserver.ServiceProject, ProjectDomainID: testserver.DefaultDomainID}
+
+	gnc, _ := cfg.Domains.ByName("gnc")
+	for l := range gnc.Endpoints {
+		gnc.Endpoints[l] = domain.Endpoints{UserAuthURL: srv.DomainAuthURL("gnc", l), AdminAuthURL: srv.DomainAdminAuthURL("gnc", l)}
+	}
+	v, err := authtoken.New(authtoken.Config{
+		Domains: []domain.Domain{gnc}, Home: "SG", Primary: "JP",
+		TokenCache: cache, ServiceCredential: nova, ServiceScope: service,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	user, err := (&identity.Client{}).Issue(t.Context(), srv.AuthURL("SG"), cfg.Credential, cfg.Scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The validator registers its service token first.
+	if _, err := v.Validate(t.Context(), user.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.Credential, cfg.Scope, cfg.Cache = nova, service, cache
+	c := newClient(t, cfg)
+	sc, err := c.ServiceClient(t.Context(), "compute", "SIN1")
+	if err != nil {
+		t.Fatalf("the client got the validator's catalog-less token: %v", err)
+	}
+	if _, err := flavors.ListDetail(sc, nil).AllPages(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -21,6 +21,15 @@ func KeyOfLocation(cred identity.Credential, scope identity.Scope, location stri
 	return KeyOf(cred, scope) + "@" + Key(location)
 }
 
+// Variant returns the key of a different kind of token of the same
+// identity and scope, such as one issued without a catalog: a Handle that
+// fetches such tokens must not share an entry with one that fetches
+// ordinary ones, since every Handle of a key uses the first fetch
+// registered for it.
+func (k Key) Variant(name string) Key {
+	return k + "#" + Key(name)
+}
+
 // short returns a prefix of the key that is enough to tell entries apart in
 // logs and error messages.
 func (k Key) short() string {

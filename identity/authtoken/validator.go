@@ -92,8 +92,11 @@ func New(cfg Config) (*Validator, error) {
 	v.client = &c
 	issuer := c // the service token is only ever sent to Keystone
 	issuer.NoCatalog = true
+	// A token without a catalog: its own cache entry, apart from the
+	// ordinary tokens a geostack.Client of the same service user keeps in
+	// the same cache.
 	v.service = cfg.TokenCache.Handle(
-		tokencache.KeyOf(cfg.ServiceCredential, cfg.ServiceScope),
+		tokencache.KeyOf(cfg.ServiceCredential, cfg.ServiceScope).Variant("nocatalog"),
 		v.resolver.Fetcher(cfg.Home, &issuer, cfg.ServiceCredential, cfg.ServiceScope),
 	)
 	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog}
