@@ -685,3 +685,35 @@ func TestEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestUnrenewableTokenRefreshedOnce: a credential whose new tokens keep the
+// old expiry (a token credential's do) is refreshed once in the window and
+// then served to its end, not refreshed ever more often as the window
+// shrinks.
+func TestUnrenewableTokenRefreshedOnce(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		clock := newFakeClock()
+		c := New(Options{Clock: clock, Jitter: -1})
+		t.Cleanup(func() { c.Close() })
+		end := clock.Now().Add(time.Hour)
+		var calls int
+		h := c.Handle("key", func(ctx context.Context) (*identity.Token, error) {
+			calls++
+			now := clock.Now()
+			return &identity.Token{ID: fmt.Sprintf("tok-%d", calls), IssuedAt: now, ExpiresAt: end, Expiry: end}, nil
+		})
+		mustToken(t, h)
+		clock.Advance(44 * time.Minute)
+		for m := 45; m < 60; m++ {
+			clock.Advance(time.Minute)
+			if _, err := h.Token(t.Context()); err != nil && m < 59 {
+				t.Fatalf("at %dm: %v", m, err)
+			}
+			synctest.Wait()
+		}
+		if calls < 2 || calls > 3 {
+			t.Errorf("%d fetches for one unrenewable token, want the first, one refresh and at most one after expiry", calls)
+		}
+	})
+}

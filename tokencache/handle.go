@@ -257,11 +257,20 @@ func (h *Handle) install(tok *identity.Token, now time.Time, fromStore bool) {
 		h.mu.Unlock()
 		return
 	}
+	// A refresh that gained no lifetime means the credential cannot renew
+	// the token (a token credential's tokens keep their parent's expiry):
+	// the token is served to its end without another refresh, instead of
+	// being refreshed ever more often as its window shrinks.
+	prev := h.cur.Load()
+	final := prev.usable() && !tok.ExpiresAt.After(prev.tok.ExpiresAt)
 	h.stopTimers()
 	failures := h.failures
 	h.failures = 0
 	var e *entry
-	if now.Before(staleAt) {
+	if final && now.Before(expireAt) {
+		e = &entry{tok: tok, state: stateFresh}
+		h.timer = o.Clock.AfterFunc(expireAt.Sub(now), func() { h.markExpired(tok) })
+	} else if now.Before(staleAt) {
 		e = &entry{tok: tok, state: stateFresh}
 		h.timer = o.Clock.AfterFunc(staleAt.Sub(now), func() { h.markStale(tok, expireAt) })
 	} else {
