@@ -39,6 +39,27 @@ func BenchmarkValidateCached(b *testing.B) {
 	b.ReportMetric(float64(e.srv.Validations("")-before)/float64(b.N), "validations/op")
 }
 
+// BenchmarkValidateCachedParallel is the same hit from every core at once:
+// cache reads must not queue on a lock.
+func BenchmarkValidateCachedParallel(b *testing.B) {
+	e := setup(b, setupOpts{})
+	tok := e.issue(b, "gncu00000001")
+	if _, err := e.v.Validate(b.Context(), tok.ID); err != nil {
+		b.Fatal(err)
+	}
+	before := e.srv.Validations("")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := e.v.Validate(b.Context(), tok.ID); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(e.srv.Validations("")-before)/float64(b.N), "validations/op")
+}
+
 // BenchmarkValidateMiss validates a new token per op, asked by 16 requests
 // at once against the fake cloud: validations/op stays 1.
 func BenchmarkValidateMiss(b *testing.B) {

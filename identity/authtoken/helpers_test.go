@@ -153,7 +153,7 @@ func (e *env) revoke(t testing.TB, id string) {
 // serviceToken is the Validator's own current service token.
 func (e *env) serviceToken(t testing.TB) *identity.Token {
 	t.Helper()
-	h := e.cache.Handle(tokencache.KeyOf(serviceCred, serviceScope), func(context.Context) (*identity.Token, error) {
+	h := e.cache.Handle(tokencache.KeyOf(serviceCred, serviceScope).Variant("nocatalog"), func(context.Context) (*identity.Token, error) {
 		panic("the Validator created this handle")
 	})
 	tok, err := h.Token(context.Background())

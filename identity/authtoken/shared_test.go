@@ -183,3 +183,32 @@ func mustValidate(t *testing.T, v *Validator, token string) {
 		t.Fatalf("Validate: %v", err)
 	}
 }
+
+// TestSharedEntryCappedByOwnTTL: a validator with a short CacheTTL (so that
+// revocations take effect quickly) does not take the shared results of a
+// fleet-mate that trusts them longer; validators of the same TTL share.
+func TestSharedEntryCappedByOwnTTL(t *testing.T) {
+	t.Parallel()
+	addr := keystonetest.Memcached(t)
+	prefix := testPrefix()
+	var cfg Config
+	e := setup(t, setupOpts{config: func(c *Config) { cfg = *c }})
+	long := secondValidator(t, e, cfg, newShared(t, addr, prefix, e))
+	cfg.CacheTTL = time.Minute
+	short := secondValidator(t, e, cfg, newShared(t, addr, prefix, e))
+
+	short2 := secondValidator(t, e, cfg, newShared(t, addr, prefix, e))
+
+	tok := e.issue(t, "gncu00000001")
+	mustValidate(t, long, tok.ID)   // Keystone validates; shared for 5 minutes
+	mustValidate(t, short, tok.ID)  // not from long's entry: Keystone again
+	mustValidate(t, short2, tok.ID) // from short's entry
+	if got := e.srv.Validations(""); got != 2 {
+		t.Fatalf("Keystone validations = %d, want 2", got)
+	}
+	e.clock.Advance(2 * time.Minute)
+	mustValidate(t, short2, tok.ID) // past the short TTL: asks again
+	if got := e.srv.Validations(""); got != 3 {
+		t.Errorf("Keystone validations = %d, want 3: a shared entry was trusted past its TTL", got)
+	}
+}

@@ -100,10 +100,15 @@ func New(cfg Config) (*Validator, error) {
 		v.resolver.Fetcher(cfg.Home, &issuer, cfg.ServiceCredential, cfg.ServiceScope),
 	)
 	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog}
+	// Shared validations are kept apart by what they hold (with or without
+	// catalog) and by how long they are trusted: a validator with a short
+	// CacheTTL, so that revocations take effect quickly, never takes a
+	// result that a fleet-mate trusts for longer.
 	v.variant = "nocatalog"
 	if cfg.IncludeCatalog {
 		v.variant = "catalog"
 	}
+	v.variant += "/ttl=" + cfg.CacheTTL.String()
 
 	if v.pos, err = lru.New[key, *entry](cfg.CacheSize); err != nil {
 		return nil, &ConfigError{Field: "CacheSize", Reason: err.Error()}
@@ -201,21 +206,32 @@ func (v *Validator) lookup(ctx context.Context, token string, allowExpired bool)
 			Reason: "malformed token (too long or not visible ASCII); not sent to Keystone"}
 	}
 	k := v.keys.key(token)
+	if tok, known, err := v.cached(k, token, allowExpired); known {
+		return tok, err
+	}
+	return v.fetch(ctx, k, token, allowExpired)
+}
+
+// cached answers from the validation caches, if they know the token. It
+// reads them with Peek, which takes no exclusive lock: concurrent hits on
+// every core do not queue on the LRU's list. (Entries then leave in the
+// order they came, which their TTL bounds anyway.)
+func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identity.Token, known bool, err error) {
 	now := v.now()
-	if e, ok := v.pos.Get(k); ok {
+	if e, ok := v.pos.Peek(k); ok {
 		if now.Before(e.until) {
-			return e.tok, nil
+			return e.tok, true, nil
 		}
 		if !allowExpired && !now.Before(e.tok.Expiry) {
-			return nil, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
+			return nil, true, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
 				Reason: "token expired at " + e.tok.Expiry.Format(time.RFC3339)}
 		}
 	}
-	if until, ok := v.neg.Get(k); ok && !allowExpired && now.Before(until) {
-		return nil, &Error{Kind: ErrInvalid, Token: identity.TokenFingerprint(token),
+	if until, ok := v.neg.Peek(k); ok && !allowExpired && now.Before(until) {
+		return nil, true, &Error{Kind: ErrInvalid, Token: identity.TokenFingerprint(token),
 			Reason: "Keystone rejected the token recently (negative cache)"}
 	}
-	return v.fetch(ctx, k, token, allowExpired)
+	return nil, false, nil
 }
 
 // fetch validates token at Keystone, coalescing concurrent callers.
@@ -236,13 +252,8 @@ func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired
 		// A caller that missed the cache just before the previous flight
 		// for this token filled it, and joined no flight because that one
 		// had just ended, finds the answer here instead of asking again.
-		now := v.now()
-		if e, ok := v.pos.Get(k); ok && now.Before(e.until) {
-			return e.tok, nil
-		}
-		if until, ok := v.neg.Get(k); ok && !allowExpired && now.Before(until) {
-			return nil, &Error{Kind: ErrInvalid, Token: identity.TokenFingerprint(token),
-				Reason: "Keystone rejected the token recently (negative cache)"}
+		if tok, known, err := v.cached(k, token, allowExpired); known {
+			return tok, err
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.ValidateTimeout)
 		defer cancel()
