@@ -34,3 +34,14 @@ func BenchmarkTokenFingerprint(b *testing.B) {
 		_ = TokenFingerprint(id)
 	}
 }
+
+// BenchmarkFingerprint is the cost of a cache key, paid once per client and
+// by every guess of someone trying passwords against a leaked key.
+func BenchmarkFingerprint(b *testing.B) {
+	cred := Password{UserName: "gncu00000001", DomainName: "gnc", Password: "correct horse"}
+	scope := Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Fingerprint(cred, scope)
+	}
+}
