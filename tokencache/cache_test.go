@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -599,6 +600,7 @@ func TestOptionsOutOfRange(t *testing.T) {
 		{Options{RefreshShare: -0.1}, "RefreshShare"},
 		{Options{RefreshFloor: -1}, "RefreshFloor"},
 		{Options{Jitter: 2}, "Jitter"},
+		{Options{Jitter: math.NaN()}, "Jitter"},
 		{Options{FetchTimeout: -time.Second}, "FetchTimeout"},
 		{Options{BackoffMin: time.Minute, BackoffMax: time.Second}, "BackoffMax"},
 	}

@@ -145,7 +145,7 @@ func (o Options) check() error {
 		return &OptionError{"RefreshShare", o.RefreshShare}
 	case o.RefreshFloor < 0:
 		return &OptionError{"RefreshFloor", o.RefreshFloor}
-	case o.Jitter > 1:
+	case !(o.Jitter <= 1): // NaN too
 		return &OptionError{"Jitter", o.Jitter}
 	case o.FetchTimeout < 0:
 		return &OptionError{"FetchTimeout", o.FetchTimeout}
@@ -160,11 +160,9 @@ func (o Options) check() error {
 // withDefaults returns o with defaults filled in, or panics saying which
 // option is out of range.
 func (o Options) withDefaults() Options {
+	o = o.withZeroDefaults()
 	if o.Clock == nil {
 		o.Clock = systemClock{}
-	}
-	if o.RefreshShare == 0 {
-		o.RefreshShare = DefaultRefreshShare
 	}
 	if o.RefreshFloor == 0 {
 		o.RefreshFloor = DefaultRefreshFloor
@@ -183,12 +181,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FetchTimeout == 0 {
 		o.FetchTimeout = DefaultFetchTimeout
-	}
-	if o.BackoffMin == 0 {
-		o.BackoffMin = DefaultBackoffMin
-	}
-	if o.BackoffMax == 0 {
-		o.BackoffMax = max(DefaultBackoffMax, o.BackoffMin)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
