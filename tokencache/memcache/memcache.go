@@ -17,6 +17,7 @@
 package memcache
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -129,16 +130,18 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return v, nil
 }
 
-// Set stores value under key for ttl (rounded up to whole seconds).
+// Set stores value under key for ttl (rounded up to whole seconds). It
+// keeps a copy of value: an operation abandoned when ctx ends finishes in
+// the background, after Set has returned.
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	it := &gomemcache.Item{Key: key, Value: value, Expiration: expiration(ttl)}
+	it := &gomemcache.Item{Key: key, Value: bytes.Clone(value), Expiration: expiration(ttl)}
 	return s.do(ctx, func() error { return wrap(s.client.Set(it)) })
 }
 
 // Add stores value under key for ttl if key holds nothing, and otherwise
 // returns an error matching tokencache.ErrNotStored.
 func (s *Store) Add(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	it := &gomemcache.Item{Key: key, Value: value, Expiration: expiration(ttl)}
+	it := &gomemcache.Item{Key: key, Value: bytes.Clone(value), Expiration: expiration(ttl)}
 	return s.do(ctx, func() error { return wrap(s.client.Add(it)) })
 }
 
