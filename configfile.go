@@ -43,7 +43,7 @@ type fileLocation struct {
 // LoadConfig reads the geostack configuration file at path: locations,
 // home, primary, the domain registry and the client's domain, interface
 // preferences and failover tuning. The credential and scope are not in it:
-// take them from clouds.yaml (CredentialsFromCloud) or the environment
+// take them from clouds.yaml (Config.ApplyCloud) or the environment
 // (CredentialsFromEnv), or set them in code.
 //
 // Errors are *ConfigError values naming the file, the key and what is

@@ -66,8 +66,17 @@ func run(ctx context.Context, out io.Writer, flags demo.Flags) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "authenticated %s (domain %s, project %s) at home location %s\n",
-		tok.User.Name, cfg.Domain, tok.Project.Name, cfg.Home)
+	scope := "unscoped"
+	switch {
+	case tok.Project != nil:
+		scope = "project " + tok.Project.Name
+	case tok.Domain != nil:
+		scope = "domain scope " + tok.Domain.Name
+	case tok.System:
+		scope = "system scope"
+	}
+	fmt.Fprintf(out, "authenticated %s (domain %s, %s) at home location %s\n",
+		tok.User.Name, cfg.Domain, scope, cfg.Home)
 
 	regions, err := client.Regions(ctx)
 	if err != nil {

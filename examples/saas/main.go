@@ -53,7 +53,7 @@ func run(ctx context.Context, out io.Writer) error {
 	// The backend: the service's own token lives in a token cache; incoming
 	// tokens are validated at gnc's admin endpoint in SG, cached, and must
 	// belong to gnc.
-	cache := tokencache.New(tokencache.Options{})
+	cache := tokencache.New(tokencache.Options{Clock: demo.CacheClock(clk)})
 	defer cache.Close()
 	validator, err := authtoken.New(authtoken.Config{
 		Domains:           []domain.Domain{gnc},

@@ -111,9 +111,11 @@ func run(ctx context.Context, out io.Writer, flags demo.Flags, nflows, workers i
 			authURL = l.AuthURLs[0]
 		}
 	}
-	if d, ok := cfg.Domains.ByName(cfg.Domain); ok && cfg.Domains != nil {
-		if ep, ok := d.AuthURLs(cfg.Home); ok {
-			authURL = ep.UserAuthURL
+	if cfg.Domains != nil {
+		if d, ok := cfg.Domains.ByName(cfg.Domain); ok {
+			if ep, ok := d.AuthURLs(cfg.Home); ok && ep.UserAuthURL != "" {
+				authURL = ep.UserAuthURL
+			}
 		}
 	}
 	ao, err := authOptions(authURL, cfg.Credential, cfg.Scope)

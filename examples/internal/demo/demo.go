@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
+	"github.com/geostack/geostack/tokencache"
 )
 
 // Flags are the command-line flags every example takes.
@@ -117,4 +119,14 @@ func User(dom string, n int) (identity.Credential, identity.Scope) {
 	proj := fmt.Sprintf("%st%08d", dom, n)
 	return identity.Password{UserName: name, DomainID: world.Domain(dom).ID, Password: testserver.UserPassword},
 		identity.Scope{ProjectName: proj, ProjectDomainID: world.Domain(dom).ID}
+}
+
+// CacheClock is a token-cache clock over the fake cloud's manual clock, so
+// that tokens go stale and expire for the cache when they do for Keystone.
+func CacheClock(c *testserver.ManualClock) tokencache.Clock { return cacheClock{c} }
+
+type cacheClock struct{ *testserver.ManualClock }
+
+func (c cacheClock) AfterFunc(d time.Duration, f func()) tokencache.Timer {
+	return c.ManualClock.AfterFunc(d, f)
 }
