@@ -137,17 +137,20 @@ func TestAuthURLs(t *testing.T) {
 		{in: "http://user:hunter2@k/v3", bad: true},
 		{in: "http://k/v3?x=1", bad: true},
 		{in: "%zz", bad: true},
+		{in: "HTTPS://K.Example/Identity/v3", want: "https://k.example/Identity"},
+		{in: "admin:hunter2@k:5000/v3", bad: true}, // no scheme: parses with no user
+		{in: "https://hunter2@k/v3", bad: true},
 	}
 	for _, tt := range tests {
-		got, err := normalizeAuthURL(tt.in)
+		got, err := AuthURLRoot(tt.in)
 		if tt.bad {
 			if !errors.Is(err, ErrInvalidCredential) || strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("normalizeAuthURL(%q) = %q, %v; want a secret-free ErrInvalidCredential", tt.in, got, err)
+				t.Errorf("AuthURLRoot(%q) = %q, %v; want a secret-free ErrInvalidCredential", tt.in, got, err)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("normalizeAuthURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			t.Errorf("AuthURLRoot(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
 }

@@ -1,11 +1,13 @@
 package region
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/geostack/geostack/identity"
 )
 
 // Defaults for the zero fields of Config.
@@ -102,11 +104,11 @@ func (c *Config) validate() []error {
 		}
 		for j, raw := range loc.AuthURLs {
 			uf := fmt.Sprintf("%s.AuthURLs[%d]", f, j)
-			if reason := checkAuthURL(raw); reason != "" {
+			key, reason := checkAuthURL(raw)
+			if reason != "" {
 				bad(uf, redactURL(raw), reason)
 				continue
 			}
-			key := normaliseAuthURL(raw)
 			if other, dup := urls[key]; dup {
 				bad(uf, raw, "duplicate auth_url (also "+other+")")
 				continue
@@ -158,36 +160,21 @@ func (c *Config) validate() []error {
 	return errs
 }
 
-// checkAuthURL says what is wrong with an auth_url, or "".
-func checkAuthURL(raw string) string {
-	u, err := url.Parse(raw)
+// checkAuthURL returns the canonical root of an auth_url (identity's, so
+// that equivalent spellings compare equal), or says what is wrong with it.
+func checkAuthURL(raw string) (root, reason string) {
+	if raw == "" {
+		return "", "empty auth_url"
+	}
+	root, err := identity.AuthURLRoot(raw)
+	var e *identity.Error
 	switch {
-	case raw == "":
-		return "empty auth_url"
+	case errors.As(err, &e) && e.Err != nil:
+		return "", e.Err.Error()
 	case err != nil:
-		return "not a URL"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "not an absolute http(s) URL"
-	case u.Host == "" || u.Hostname() == "":
-		return "auth_url has no host"
-	case u.User != nil:
-		return "auth_url carries user information; credentials belong in the Credential"
-	case u.RawQuery != "" || u.Fragment != "":
-		return "auth_url has a query or fragment"
+		return "", "not a usable auth_url"
 	}
-	return ""
-}
-
-// normaliseAuthURL maps equivalent spellings of an auth_url to one key:
-// lower-case scheme and host, no trailing "/" or "/v3".
-func normaliseAuthURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	p := strings.TrimRight(u.Path, "/")
-	p = strings.TrimSuffix(p, "/v3")
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(p, "/")
+	return root, ""
 }
 
 // redactURL returns raw for an error message, or a placeholder when it

@@ -87,7 +87,7 @@ func ExampleNew_errors() {
 	})
 	fmt.Println(err)
 	// Output:
-	// region: config Locations[0].AuthURLs[0] "keystone.jp:5000": not an absolute http(s) URL
+	// region: config Locations[0].AuthURLs[0] "keystone.jp:5000": auth URL: scheme "keystone.jp" is not http or https
 	// region: config Locations[1].Regions[0] "TYO1": region is in two locations: JP and SG
 	// region: config Primary: no primary location
 }

@@ -70,13 +70,13 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 				c.Locations[2].AuthURLs = []string{"http://sg.example/v3?x=1", "::"}
 			},
 			want: []string{
-				"Locations[0].AuthURLs[0]: not an absolute http(s) URL",
-				"Locations[0].AuthURLs[1]: not an absolute http(s) URL",
-				"Locations[0].AuthURLs[2]: auth_url has no host",
-				"Locations[0].AuthURLs[3]: auth_url carries user information; credentials belong in the Credential",
+				`Locations[0].AuthURLs[0]: auth URL: scheme "keystone.jp" is not http or https`,
+				`Locations[0].AuthURLs[1]: auth URL: scheme "ftp" is not http or https`,
+				"Locations[0].AuthURLs[2]: auth URL: has no host",
+				"Locations[0].AuthURLs[3]: auth URL: must not hold user information",
 				"Locations[1].AuthURLs: location has no auth_url",
-				"Locations[2].AuthURLs[0]: auth_url has a query or fragment",
-				"Locations[2].AuthURLs[1]: not a URL",
+				"Locations[2].AuthURLs[0]: auth URL: must not hold a query or a fragment",
+				"Locations[2].AuthURLs[1]: auth URL: does not parse",
 			},
 		},
 		{
