@@ -14,8 +14,10 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 
 	"github.com/geostack/geostack/catalog"
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -49,9 +51,10 @@ type Config struct {
 
 	// Cache is an optional token cache shared with other clients of the
 	// process: clients of the same identity and scope then share one token.
-	// The caller owns it and closes it. Nil makes a cache of the client's
-	// own, configured by CacheOptions (ignored when Cache is set) and closed
-	// by Close.
+	// The caller owns it and closes it; a Client's Close releases its hold
+	// on it. Nil makes a cache of the client's own, configured by
+	// CacheOptions and closed by Close. Give Cache or CacheOptions, not
+	// both.
 	Cache        *tokencache.Cache
 	CacheOptions tokencache.Options
 	// TokenPerLocation keys tokens by location as well, for deployments
@@ -73,11 +76,16 @@ type Config struct {
 	AttemptTimeout   time.Duration
 
 	// HTTPClient sends every request, to Keystone and to the services.
-	// Nil means a client of the library's own, using TLSConfig.
+	// Nil means a client of the library's own, using TLSConfig. Give
+	// HTTPClient or TLSConfig, not both.
 	HTTPClient *http.Client
 	// TLSConfig is the TLS configuration of the library's own HTTP client
-	// (custom CA, client certificate). Ignored when HTTPClient is set.
+	// (custom CA, client certificate).
 	TLSConfig *tls.Config
+	// Clock is the time source of the token cache, the failover circuits
+	// and token expiry; nil means the system clock. With a shared Cache,
+	// the cache's own Clock drives its timers.
+	Clock clock.Clock
 	// Logger receives failover and refresh events. Nil discards them.
 	Logger *slog.Logger
 }
@@ -92,6 +100,7 @@ type Client struct {
 	cache     *tokencache.Cache
 	ownsCache bool
 	handle    *tokencache.Handle
+	transport *http.Transport // the library's own, closed by Close; nil if HTTPClient was given
 	provider  *gophercloud.ProviderClient
 	filter    *domain.Filter
 	prefs     map[string][]catalog.Interface
@@ -105,13 +114,14 @@ type Client struct {
 type serviceKey struct{ serviceType, region string }
 
 // New validates cfg and returns a Client. It makes no request: the first
-// token is fetched by the first call that needs one.
+// token is fetched by the first call that needs one. Every problem of cfg
+// is reported in one *ConfigError, matching ErrInvalidConfig.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if errs := cfg.check(); len(errs) > 0 {
-		return nil, &ConfigError{Problems: errs}
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	locations := cfg.Locations
 	var filter *domain.Filter
@@ -120,7 +130,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		locations = withDomainAuthURLs(locations, d)
 		f, err := cfg.Domains.Filter(cfg.Domain, cfg.DomainPolicy)
 		if err != nil {
-			return nil, &ConfigError{Problems: []error{err}}
+			var l configerr.List
+			l.Wrap("domain_policy", err)
+			return nil, l.Err()
 		}
 		filter = f
 	}
@@ -130,25 +142,23 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		FailureThreshold: cfg.FailureThreshold,
 		CoolDown:         cfg.CoolDown,
 		AttemptTimeout:   cfg.AttemptTimeout,
-		Clock:            cfg.CacheOptions.Clock,
+		Clock:            cfg.Clock,
 		Logger:           cfg.Logger,
 	})
 	if err != nil {
-		return nil, &ConfigError{Problems: []error{err}}
+		return nil, err
 	}
 
 	httpClient := cfg.HTTPClient
+	var own *http.Transport
 	if httpClient == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		own = http.DefaultTransport.(*http.Transport).Clone()
 		if cfg.TLSConfig != nil {
-			tr.TLSClientConfig = cfg.TLSConfig.Clone()
+			own.TLSClientConfig = cfg.TLSConfig.Clone()
 		}
-		httpClient = &http.Client{Transport: tr}
+		httpClient = &http.Client{Transport: own}
 	}
-	issuer := &identity.Client{HTTPClient: httpClient, UserAgent: "geostack"}
-	if clk := cfg.CacheOptions.Clock; clk != nil {
-		issuer.Now = clk.Now
-	}
+	issuer := &identity.Client{HTTPClient: httpClient, UserAgent: "geostack", Clock: cfg.Clock}
 
 	cache, owns := cfg.Cache, false
 	if cache == nil {
@@ -156,13 +166,30 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		if opts.Logger == nil {
 			opts.Logger = cfg.Logger
 		}
-		cache, owns = tokencache.New(opts), true
+		if opts.Clock == nil {
+			opts.Clock = cfg.Clock
+		}
+		if cache, err = tokencache.New(opts); err != nil {
+			var l configerr.List
+			l.Wrap("cache_options", err)
+			return nil, l.Err()
+		}
+		owns = true
 	}
-	key := tokencache.KeyOf(cfg.Credential, cfg.Scope)
+	key := tokencache.Key{Credential: cfg.Credential, Scope: cfg.Scope}
 	if cfg.TokenPerLocation {
-		key = tokencache.KeyOfLocation(cfg.Credential, cfg.Scope, cfg.Home)
+		key.Kind = "location=" + cfg.Home
 	}
-	handle := cache.Handle(key, resolver.Fetcher(cfg.Home, issuer, cfg.Credential, cfg.Scope))
+	home, cred, scope := cfg.Home, cfg.Credential, cfg.Scope
+	handle, err := cache.Handle(key, identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
+		return resolver.Issue(ctx, home, issuer, cred, scope)
+	}))
+	if err != nil {
+		if owns {
+			cache.Close()
+		}
+		return nil, err
+	}
 
 	prefs := make(map[string][]catalog.Interface, len(cfg.Interfaces))
 	for t, ifs := range cfg.Interfaces {
@@ -175,6 +202,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		cache:     cache,
 		ownsCache: owns,
 		handle:    handle,
+		transport: own,
 		provider:  tokencache.NewProviderClient(handle, httpClient),
 		filter:    filter,
 		prefs:     prefs,
@@ -195,7 +223,8 @@ func withDomainAuthURLs(locs []region.Location, d domain.Domain) []region.Locati
 }
 
 // Token returns the client's current token, fetching one if none is cached.
-// The token is shared: don't modify it.
+// The token is shared: don't modify it. A Client is an
+// identity.TokenSource.
 func (c *Client) Token(ctx context.Context) (*identity.Token, error) {
 	return c.handle.Token(ctx)
 }
@@ -253,8 +282,9 @@ func (c *Client) Resolver() *region.Resolver { return c.resolver }
 
 // Stats is a snapshot of a Client's counters.
 type Stats struct {
-	// Cache counts tokens issued, hits, refreshes and invalidations. With a
-	// shared cache it covers every client of the cache.
+	// Cache counts the tokens issued, refreshes and invalidations of the
+	// client's identity and scope. Clients of one identity and scope
+	// sharing a cache share these counters too: they share the token.
 	Cache tokencache.Stats
 	// Region counts attempts, failovers and lag retries per auth_url.
 	Region region.Stats
@@ -262,21 +292,29 @@ type Stats struct {
 
 // Stats returns a snapshot of the client's counters.
 func (c *Client) Stats() Stats {
-	return Stats{Cache: c.cache.Stats(), Region: c.resolver.Stats()}
+	return Stats{Cache: c.handle.Stats(), Region: c.resolver.Stats()}
 }
 
-// Close stops the client's background work. A cache passed in
-// Config.Cache is left open: its owner closes it. Close is idempotent.
+// Close stops the client's background work and closes the idle
+// connections of its own HTTP transport. A cache passed in Config.Cache is
+// left open, with the client's hold on its token released: its owner
+// closes it. Close is idempotent.
 func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
 	c.services.Clear()
+	c.handle.Release()
 	if c.ownsCache {
-		return c.cache.Close()
+		c.cache.Close()
+	}
+	if c.transport != nil {
+		c.transport.CloseIdleConnections()
 	}
 	return nil
 }
+
+var _ identity.TokenSource = (*Client)(nil)
 
 // ErrClosed is returned by a Client used after Close.
 var ErrClosed = errors.New("geostack: client closed")

@@ -3,6 +3,7 @@ package geostack_test
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/geostack/geostack"
 	"github.com/geostack/geostack/catalog"
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/identity/authtoken"
@@ -23,13 +25,6 @@ import (
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
-
-// clock drives both the fake cloud and the token cache.
-type clock struct{ *testserver.ManualClock }
-
-func (c clock) AfterFunc(d time.Duration, f func()) tokencache.Timer {
-	return c.ManualClock.AfterFunc(d, f)
-}
 
 // setup starts the fake cloud and returns it with the config of the n-th
 // user of domain dom at home location SG.
@@ -65,10 +60,30 @@ func setup(t testing.TB, opts testserver.Options, dom string, n int) (*testserve
 		Credential: identity.Password{UserID: user.ID, Password: testserver.UserPassword},
 		Scope:      identity.Scope{ProjectID: proj.ID},
 	}
-	if opts.Clock != nil {
-		cfg.CacheOptions.Clock = clock{opts.Clock.(*testserver.ManualClock)}
-	}
+	cfg.Clock = opts.Clock // the fake cloud's clock drives the client too
 	return srv, cfg
+}
+
+func newCache(t testing.TB, opts tokencache.Options) *tokencache.Cache {
+	t.Helper()
+	c, err := tokencache.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// collect drains a listing; a failed page gives the error and no items.
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func newClient(t testing.TB, cfg geostack.Config) *geostack.Client {
@@ -92,8 +107,7 @@ func geostackNew(t testing.TB, cfg geostack.Config) (*geostack.Client, error) {
 func TestServiceClientsShareOneToken(t *testing.T) {
 	t.Parallel()
 	srv, cfg := setup(t, testserver.Options{}, "gnc", 1)
-	cache := tokencache.New(tokencache.Options{})
-	t.Cleanup(func() { cache.Close() })
+	cache := newCache(t, tokencache.Options{})
 	cfg.Cache = cache
 
 	// Three clients of the same identity and scope in one process, as
@@ -202,7 +216,7 @@ func TestDomainFilteredListings(t *testing.T) {
 			t.Parallel()
 			_, cfg := setup(t, testserver.Options{}, tt.dom, 1)
 			c := newClient(t, cfg)
-			fl, err := geostack.Collect(c.Flavors(t.Context(), "SIN1", nil))
+			fl, err := collect(c.Flavors(t.Context(), "SIN1", nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,7 +227,7 @@ func TestDomainFilteredListings(t *testing.T) {
 			if diff := cmp.Diff(tt.wantFlavors, got, cmpSorted); diff != "" {
 				t.Errorf("flavors (-want +got):\n%s", diff)
 			}
-			imgs, err := geostack.Collect(c.Images(t.Context(), "SIN1", nil))
+			imgs, err := collect(c.Images(t.Context(), "SIN1", nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,7 +238,7 @@ func TestDomainFilteredListings(t *testing.T) {
 					}
 				}
 			}
-			vts, err := geostack.Collect(c.VolumeTypes(t.Context(), "TYO1", nil))
+			vts, err := collect(c.VolumeTypes(t.Context(), "TYO1", nil))
 			if err != nil || len(vts) == 0 {
 				t.Errorf("volume types: %d, %v", len(vts), err)
 			}
@@ -236,7 +250,7 @@ func TestDomainFilteredListings(t *testing.T) {
 		_, cfg := setup(t, testserver.Options{}, "gnc", 1)
 		cfg.Domain, cfg.Domains = "", nil
 		c := newClient(t, cfg)
-		if _, err := geostack.Collect(c.Images(t.Context(), "SIN1", nil)); !errors.Is(err, geostack.ErrNoDomain) {
+		if _, err := collect(c.Images(t.Context(), "SIN1", nil)); !errors.Is(err, geostack.ErrNoDomain) {
 			t.Errorf("got %v, want ErrNoDomain", err)
 		}
 	})
@@ -244,7 +258,7 @@ func TestDomainFilteredListings(t *testing.T) {
 		t.Parallel()
 		_, cfg := setup(t, testserver.Options{}, "gnc", 1)
 		c := newClient(t, cfg)
-		if _, err := geostack.Collect(c.Flavors(t.Context(), "NOPE1", nil)); !errors.Is(err, catalog.ErrNotFound) {
+		if _, err := collect(c.Flavors(t.Context(), "NOPE1", nil)); !errors.Is(err, catalog.ErrNotFound) {
 			t.Errorf("got %v, want catalog.ErrNotFound", err)
 		}
 	})
@@ -253,7 +267,7 @@ func TestDomainFilteredListings(t *testing.T) {
 		srv, cfg := setup(t, testserver.Options{}, "gnc", 1)
 		c := newClient(t, cfg)
 		srv.SetFault(testserver.Service("image", "SIN1"), testserver.Fault{Status: 500})
-		if got, err := geostack.Collect(c.Images(t.Context(), "SIN1", nil)); err == nil || got != nil {
+		if got, err := collect(c.Images(t.Context(), "SIN1", nil)); err == nil || got != nil {
 			t.Errorf("got %d images and %v, want no images and an error", len(got), err)
 		}
 	})
@@ -325,7 +339,7 @@ func revokeAsAdmin(t *testing.T, srv *testserver.Server, id string) {
 // token is cached: no API call fails until that token expires.
 func TestWarmCacheSurvivesKeystoneOutage(t *testing.T) {
 	t.Parallel()
-	clk := testserver.NewManualClock(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC))
+	clk := clock.NewManual(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC))
 	srv, cfg := setup(t, testserver.Options{Clock: clk, TokenLifetime: time.Hour}, "gnc", 1)
 	c := newClient(t, cfg)
 	sc, err := c.ServiceClient(t.Context(), "compute", "SIN1")
@@ -345,12 +359,23 @@ func TestWarmCacheSurvivesKeystoneOutage(t *testing.T) {
 	// Past expiry, a call needs a new token and every Keystone is down.
 	clk.Advance(15 * time.Minute)
 	_, err = flavors.ListDetail(sc, nil).AllPages(t.Context())
-	if !errors.Is(err, region.ErrAllFailed) {
-		t.Errorf("after expiry: got %v, want region.ErrAllFailed", err)
+	if _, ok := errors.AsType[*region.AllFailedError](err); !ok {
+		t.Errorf("after expiry: got %v, want a *region.AllFailedError", err)
 	}
+	// The failure is remembered for its backoff: a caller in that window
+	// gets it without asking Keystone again, even once Keystone is back.
 	srv.ClearFaults()
+	before := srv.TokensIssued("", "")
+	_, err = flavors.ListDetail(sc, nil).AllPages(t.Context())
+	if fe, ok := errors.AsType[*tokencache.FetchError](err); !ok || fe.Retry.IsZero() {
+		t.Errorf("inside the backoff: got %v, want the remembered *tokencache.FetchError with its retry time", err)
+	}
+	if got := srv.TokensIssued("", ""); got != before {
+		t.Errorf("inside the backoff: %d tokens issued, want none", got-before)
+	}
+	clk.Advance(time.Minute) // the longest backoff
 	if _, err := flavors.ListDetail(sc, nil).AllPages(t.Context()); err != nil {
-		t.Errorf("Keystone back: %v", err)
+		t.Errorf("Keystone back, backoff over: %v", err)
 	}
 }
 
@@ -403,8 +428,7 @@ func TestClientRedacted(t *testing.T) {
 func TestValidatorAndClientShareACache(t *testing.T) {
 	t.Parallel()
 	srv, cfg := setup(t, testserver.Options{}, "gnc", 1)
-	cache := tokencache.New(tokencache.Options{})
-	t.Cleanup(func() { cache.Close() })
+	cache := newCache(t, tokencache.Options{})
 	nova := identity.Password{UserName: "nova", DomainID: testserver.DefaultDomainID, Password: testserver.ServicePassword}
 	service := identity.Scope{ProjectName: testserver.ServiceProject, ProjectDomainID: testserver.DefaultDomainID}
 

@@ -2,7 +2,9 @@ package geostack
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +39,7 @@ func TestLoadConfigExample(t *testing.T) {
 	if diff := cmp.Diff(wantScalars, got); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
-	if cfg.Domains == nil || cfg.Domains.Len() != 2 {
+	if cfg.Domains == nil || len(cfg.Domains.Domains()) != 2 {
 		t.Fatalf("domains: got %v, want a registry of 2", cfg.Domains)
 	}
 	d, ok := cfg.Domains.ByName("gnc")
@@ -49,13 +51,17 @@ func TestLoadConfigExample(t *testing.T) {
 	}
 }
 
-func TestReadConfigErrors(t *testing.T) {
+func TestParseConfigErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
 		doc  string
 		want []string // substrings of the error
 	}{
+		{"syntax after whitespace", "{\n\"home\": \"SG\"," + strings.Repeat(" ", 5000) + "\n\n\"primary\" }", []string{"line 4 column 11", "malformed JSON"}},
+		{"unknown key, did you mean", "{\n  \"home\": \"SG\",\n  \"primray\": \"JP\"}", []string{"line 3 column 3", "primray", `did you mean "primary"`}},
+		{"domain problem at its place in the file", "{\n  \"home\": \"SG\",\n  \"domains\": [\n    {\"name\": \"gnc\", \"id\": \"1\", \"prefix\": \"gnc\"},\n    {\"name\": \"b\", \"id\": \"2\", \"prefix\": \"gncx\"}\n  ]\n}",
+			[]string{"line 5 column 5", "domains[1].prefix", "is a prefix of"}},
 		{"malformed", "{\n\"home\": \"SG\",\n\"primary\": }", []string{"line 3", "malformed JSON"}},
 		{"unknown key", `{"home": "SG", "homme": "JP"}`, []string{"homme"}},
 		{"wrong type", "{\n\"failure_threshold\": \"three\"}", []string{"line 2", "failure_threshold", "int"}},
@@ -64,13 +70,12 @@ func TestReadConfigErrors(t *testing.T) {
 		{"negative threshold", `{"failure_threshold": -2}`, []string{"failure_threshold", "negative"}},
 		{"bad interface", `{"interfaces": {"compute": [7]}}`, []string{"interfaces"}},
 		{"bad domain", `{"domains": [{"name": "gnc", "id": "x", "prefix": ""}]}`, []string{"domains", "prefix"}},
-		{"trailing", `{"home": "SG"} {"home": "JP"}`, []string{"trailing"}},
-		{"oversized", `{"home": "` + strings.Repeat("x", maxConfigBytes) + `"}`, []string{"over"}},
+		{"trailing", `{"home": "SG"} {"home": "JP"}`, []string{"line 1 column 16", "after top-level value"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ReadConfig(strings.NewReader(tt.doc))
+			_, err := parseConfig([]byte(tt.doc))
 			if !errors.Is(err, ErrInvalidConfig) {
 				t.Fatalf("got %v, want an error matching ErrInvalidConfig", err)
 			}
@@ -101,7 +106,7 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	for _, p := range ce.Problems {
 		keys = append(keys, strings.SplitN(p.Error(), ":", 2)[0])
 	}
-	want := []string{"home", "primary", "credential", "domain", "interfaces.compute", "cache_options"}
+	want := []string{"primary", "home", "credential", "domain", "interfaces.compute", "cache_options.refresh_share"}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("problem keys (-want +got):\n%s\nerror: %v", diff, err)
 	}
@@ -230,5 +235,70 @@ clouds:
 	err = cfg.ApplyCloud(clouds.WithCloudName("missing"), clouds.WithCloudsYAML(strings.NewReader(yaml)))
 	if err == nil || !strings.Contains(err.Error(), "clouds.yaml") {
 		t.Errorf("missing cloud: got %v", err)
+	}
+}
+
+// TestNewRefusesWhatItWouldIgnore: options that would silently lose to
+// another are a config error naming the key, as is a typed-nil credential.
+func TestNewRefusesWhatItWouldIgnore(t *testing.T) {
+	t.Parallel()
+	cache, err := tokencache.New(tokencache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cache.Close() })
+	base := Config{
+		Locations:  []region.Location{{Name: "JP", AuthURLs: []string{"http://127.0.0.1:1/v3"}, Regions: []string{"TYO1"}}},
+		Home:       "JP",
+		Primary:    "JP",
+		Credential: identity.Password{UserID: "u1", Password: "pw"},
+	}
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		key    string
+	}{
+		{"cache and cache options", func(c *Config) { c.Cache = cache; c.CacheOptions.Jitter = 0.2 }, "cache_options"},
+		{"http client and tls config", func(c *Config) { c.HTTPClient = &http.Client{}; c.TLSConfig = &tls.Config{} }, "tls"},
+		{"typed nil credential", func(c *Config) { c.Credential = (*identity.Password)(nil) }, "credential"},
+		{"nil credential", func(c *Config) { c.Credential = nil }, "credential"},
+		{"bad scope", func(c *Config) { c.Scope = identity.Scope{ProjectName: "p"} }, "scope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := base
+			tt.modify(&cfg)
+			c, err := New(t.Context(), cfg)
+			if err == nil {
+				c.Close()
+				t.Fatal("New accepted the config")
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("got %v, want a *ConfigError", err)
+			}
+			var keys []string
+			for _, p := range ce.Problems {
+				keys = append(keys, p.Key)
+			}
+			if diff := cmp.Diff([]string{tt.key}, keys); diff != "" {
+				t.Errorf("problem keys (-want +got):\n%s\nerror: %v", diff, err)
+			}
+		})
+	}
+	// Both alone are fine.
+	for _, modify := range []func(*Config){
+		func(c *Config) { c.Cache = cache },
+		func(c *Config) { c.TLSConfig = &tls.Config{} },
+	} {
+		cfg := base
+		modify(&cfg)
+		c, err := New(t.Context(), cfg)
+		if err != nil {
+			t.Errorf("New: %v", err)
+			continue
+		}
+		c.Close()
 	}
 }

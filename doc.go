@@ -15,23 +15,38 @@
 // first and fails over to the others when that one is down, and it keeps each
 // domain's users inside the domain's namespace.
 //
-// The packages, lowest layer first:
+// The packages form a small graph, not a chain; each imports only those
+// listed after its name (besides gophercloud and the internal helpers):
 //
+//   - clock: the one time source every package takes (a fake for tests).
 //   - catalog: the service catalog as an immutable index; deterministic
-//     endpoint selection with typed errors.
-//   - identity: Keystone v3 through gophercloud: credentials, scopes, issuing
-//     and validating tokens, the parsed Token, typed errors, redaction.
-//   - region: locations, auth_url ordering (home first), health and failover,
-//     the primary location, replication-lag-tolerant retries.
-//   - tokencache: one token per identity and scope, lock-free reads, coalesced
-//     fetches, proactive refresh, exact invalidation; an optional shared tier
-//     of sealed entries, over memcached with tokencache/memcache.
+//     endpoint selection with typed errors. A leaf.
 //   - domain: the product-domain registry, name prefixes, and visibility
-//     filters for images, flavors and volume types.
-//   - identity/authtoken: an http.Handler that validates incoming Keystone
-//     tokens for SaaS backends.
-//   - internal/testserver: an in-process fake of the whole cloud, used by the
-//     tests and the examples.
+//     filters for images, flavors and volume types. A leaf beside catalog:
+//     it speaks gophercloud's types, not ours.
+//   - identity (catalog, clock): Keystone v3 through gophercloud:
+//     credentials, scopes, issuing and validating tokens, the parsed Token,
+//     the TokenSource interface, typed errors, redaction.
+//   - region (identity): locations, auth_url ordering (home first), health
+//     and failover, the primary location, replication-lag-tolerant retries.
+//   - tokencache (identity): one token per identity and scope, lock-free
+//     reads, coalesced fetches, proactive refresh, exact invalidation; an
+//     optional shared tier of sealed entries, over memcached with
+//     tokencache/memcache. It sits beside region, not above it: it caches
+//     any TokenSource, and a resolver's Issue is only the usual one.
+//   - identity/authtoken (identity, region, tokencache, domain): an
+//     http.Handler that validates incoming Keystone tokens for SaaS
+//     backends. It lives under identity because validating is identity's
+//     other half, and it is the one place where region, tokencache and
+//     domain meet on the server side, as this package is on the client
+//     side.
+//   - geostack (all of the above but authtoken): the Client a service
+//     embeds.
+//   - internal/testserver (clock): an in-process fake of the whole cloud,
+//     used by the tests and the examples.
+//
+// Every configuration error of every package is one *ConfigError, matched
+// by ErrInvalidConfig.
 //
 // The three lines a service writes:
 //

@@ -1,42 +1,19 @@
 package geostack
 
-import (
-	"errors"
-	"strings"
-)
+import "github.com/geostack/geostack/internal/configerr"
 
-// ErrInvalidConfig matches every configuration error (errors.Is).
-var ErrInvalidConfig = errors.New("geostack: invalid config")
+// ErrInvalidConfig matches every configuration error of the library
+// (errors.Is): those of New and LoadConfig, and those of region.New,
+// domain.New and Load, tokencache.New and authtoken.New.
+var ErrInvalidConfig = configerr.ErrInvalid
 
-// ConfigError lists every problem found in a configuration.
-type ConfigError struct {
-	// Source is the file the configuration came from, if any.
-	Source string
-	// Problems are the individual problems, each saying which key and what
-	// is wrong.
-	Problems []error
-}
+// ConfigError lists every problem found in one configuration: Source is
+// the file it came from, if any, and each of Problems has the key of the
+// offending setting in the configuration's own words
+// ("locations[1].auth_urls[0]"), its line and column in the file when
+// known, and what is wrong. Every configuration error of the library is a
+// *ConfigError.
+type ConfigError = configerr.Error
 
-func (e *ConfigError) Error() string {
-	var b strings.Builder
-	b.WriteString("geostack: invalid config")
-	if e.Source != "" {
-		b.WriteString(" in ")
-		b.WriteString(e.Source)
-	}
-	for i, p := range e.Problems {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.Error())
-	}
-	return b.String()
-}
-
-// Is reports whether target is ErrInvalidConfig.
-func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
-
-// Unwrap returns the individual problems.
-func (e *ConfigError) Unwrap() []error { return e.Problems }
+// ConfigProblem is one problem of a ConfigError.
+type ConfigProblem = configerr.Problem

@@ -65,16 +65,3 @@ func listing[T any](ctx context.Context, c *Client, serviceType, region string, 
 		}
 	}
 }
-
-// Collect drains a listing into a slice. A listing that fails part way
-// returns the error and no items, never a silently shorter list.
-func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}

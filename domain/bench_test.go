@@ -64,7 +64,7 @@ func BenchmarkFilterImages(b *testing.B) {
 		for b.Loop() {
 			var out []images.Image
 			for _, page := range pages {
-				out = f.AppendImages(out, page)
+				out = appendVisible(out, page, f.VisibleImage)
 			}
 			kept = len(out)
 		}
@@ -79,7 +79,7 @@ func BenchmarkFilterImages(b *testing.B) {
 		for b.Loop() {
 			out = out[:0]
 			for _, page := range pages {
-				out = f.AppendImages(out, page)
+				out = appendVisible(out, page, f.VisibleImage)
 			}
 		}
 		b.ReportMetric(float64(len(out)), "kept/op")

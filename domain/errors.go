@@ -3,20 +3,18 @@ package domain
 import (
 	"errors"
 	"strconv"
-	"strings"
-)
 
-// ErrInvalid is matched (errors.Is) by every *ConfigError: a domain list or
-// policy that cannot be used.
-var ErrInvalid = errors.New("domain: invalid configuration")
+	"github.com/geostack/geostack/internal/configerr"
+)
 
 // ErrUnknownDomain is returned by Registry.Filter for a domain that is not
 // registered.
 var ErrUnknownDomain = errors.New("domain: unknown domain")
 
-// ConfigError says what is wrong with a domain list, where, and which
-// domains are involved. It matches ErrInvalid.
-type ConfigError struct {
+// configError says what is wrong with a domain list, where, and which
+// domains are involved. The exported functions hand it over as a
+// *geostack.ConfigError (err).
+type configError struct {
 	// File is the file the list came from; empty for New and Load.
 	File string
 	// Line and Column locate the offending JSON value (1-based); zero
@@ -38,37 +36,12 @@ type ConfigError struct {
 	index int // element of the list the error is about, -1 if none
 }
 
-// Error implements error.
-func (e *ConfigError) Error() string {
-	var b strings.Builder
-	b.WriteString("domain: ")
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			b.WriteString(":" + strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Column))
-		}
-		b.WriteString(": ")
-	} else if e.Line > 0 {
-		b.WriteString("line " + strconv.Itoa(e.Line) + " column " + strconv.Itoa(e.Column) + ": ")
-	}
-	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
-	}
-	b.WriteString(e.Reason)
-	if e.Err != nil {
-		if e.Reason != "" {
-			b.WriteString(": ")
-		}
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
+// err returns e as the library's one configuration error.
+func (e *configError) err() error {
+	return &configerr.Error{Source: e.File, Problems: []*configerr.Problem{{
+		Key: e.Key, Line: e.Line, Column: e.Column, Reason: e.Reason, Err: e.Err,
+	}}}
 }
-
-// Is reports whether target is ErrInvalid.
-func (e *ConfigError) Is(target error) bool { return target == ErrInvalid }
-
-// Unwrap returns the underlying error.
-func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ListError is a listing that failed part way: Page pages had been
 // received, and the items of those pages may already have been yielded.

@@ -35,7 +35,7 @@ func ExampleRegistry_Owner() {
 	// m1.small: no domain
 }
 
-func ExampleFilter_AppendImages() {
+func ExampleFilter_VisibleImage() {
 	f, err := registry().Filter("gnc", domain.Policy{})
 	if err != nil {
 		log.Fatal(err)
@@ -48,7 +48,10 @@ func ExampleFilter_AppendImages() {
 		{Name: "centos-zjp", Visibility: "public", Properties: map[string]any{"domain_id": zjp.ID}}, // zjp's by metadata
 		{Name: "my-backup", Visibility: "private"},                                                  // the caller's own
 	}
-	for _, img := range f.AppendImages(nil, page) {
+	for _, img := range page {
+		if !f.VisibleImage(&img) {
+			continue
+		}
 		fmt.Println(img.Name)
 	}
 	// Output:
@@ -57,13 +60,16 @@ func ExampleFilter_AppendImages() {
 	// my-backup
 }
 
-func ExampleFilter_AppendFlavors() {
+func ExampleFilter_VisibleFlavor() {
 	f, err := registry().Filter("zsg", domain.Policy{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	page := []flavors.Flavor{{Name: "m1.small"}, {Name: "zsg_1gb"}, {Name: "gnc_1gb"}, {Name: "zsg1gb"}}
-	for _, fl := range f.AppendFlavors(nil, page) {
+	for _, fl := range page {
+		if !f.VisibleFlavor(&fl) {
+			continue
+		}
 		fmt.Println(fl.Name, "shown as", f.Domain().DisplayName(fl.Name))
 	}
 	// Output:
@@ -71,13 +77,16 @@ func ExampleFilter_AppendFlavors() {
 	// zsg_1gb shown as 1gb
 }
 
-func ExampleFilter_AppendVolumeTypes() {
+func ExampleFilter_VisibleVolumeType() {
 	f, err := registry().Filter("zjp", domain.Policy{HideSharedVolumeTypes: true})
 	if err != nil {
 		log.Fatal(err)
 	}
 	page := []volumetypes.VolumeType{{Name: "default"}, {Name: "zjp_ssd"}, {Name: "zsg_ssd"}}
-	for _, vt := range f.AppendVolumeTypes(nil, page) {
+	for _, vt := range page {
+		if !f.VisibleVolumeType(&vt) {
+			continue
+		}
 		fmt.Println(vt.Name)
 	}
 	// Output:

@@ -41,7 +41,7 @@ type Filter struct {
 
 // Filter returns the filter for the domain named name under policy p. It
 // fails with ErrUnknownDomain for a name that is not registered, and with a
-// *ConfigError when p's DefaultDomainID is a registered domain's id.
+// *geostack.ConfigError when p's DefaultDomainID is a registered domain's id.
 func (r *Registry) Filter(name string, p Policy) (*Filter, error) {
 	i, ok := r.byName[name]
 	if !ok {
@@ -64,8 +64,8 @@ func (r *Registry) Filter(name string, p Policy) (*Filter, error) {
 		f.property = "domain_id"
 	}
 	if j, ok := r.byID[f.defaultID]; ok {
-		return nil, &ConfigError{Key: "policy.DefaultDomainID", Domains: []string{r.domains[j].Name}, index: -1,
-			Reason: "default domain id " + strconv.Quote(f.defaultID) + " is the id of registered domain " + strconv.Quote(r.domains[j].Name)}
+		return nil, (&configError{Key: "default_domain_id", Domains: []string{r.domains[j].Name}, index: -1,
+			Reason: "default domain id " + strconv.Quote(f.defaultID) + " is the id of registered domain " + strconv.Quote(r.domains[j].Name)}).err()
 	}
 	return f, nil
 }
@@ -124,38 +124,4 @@ func (f *Filter) VisibleFlavor(fl *flavors.Flavor) bool { return f.name(fl.Name,
 // VisibleVolumeType reports whether the filter's domain may see vt.
 func (f *Filter) VisibleVolumeType(vt *volumetypes.VolumeType) bool {
 	return f.name(vt.Name, f.volumeType)
-}
-
-// AppendImages appends the images of src that the filter's domain may see
-// to dst and returns the extended slice. It allocates only to grow dst.
-func (f *Filter) AppendImages(dst, src []images.Image) []images.Image {
-	for i := range src {
-		if f.VisibleImage(&src[i]) {
-			dst = append(dst, src[i])
-		}
-	}
-	return dst
-}
-
-// AppendFlavors appends the flavors of src that the filter's domain may see
-// to dst and returns the extended slice. It allocates only to grow dst.
-func (f *Filter) AppendFlavors(dst, src []flavors.Flavor) []flavors.Flavor {
-	for i := range src {
-		if f.VisibleFlavor(&src[i]) {
-			dst = append(dst, src[i])
-		}
-	}
-	return dst
-}
-
-// AppendVolumeTypes appends the volume types of src that the filter's
-// domain may see to dst and returns the extended slice. It allocates only to
-// grow dst.
-func (f *Filter) AppendVolumeTypes(dst, src []volumetypes.VolumeType) []volumetypes.VolumeType {
-	for i := range src {
-		if f.VisibleVolumeType(&src[i]) {
-			dst = append(dst, src[i])
-		}
-	}
-	return dst
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -183,7 +184,7 @@ func TestIsolation(t *testing.T) {
 				t.Run(pol.name+"/"+dom+"/limit="+strconv.Itoa(limit), func(t *testing.T) {
 					t.Parallel()
 					ctx := t.Context()
-					imgs, err := f.ListImages(ctx, cloud.Image(), images.ListOpts{Limit: limit})
+					imgs, err := collect(f.Images(ctx, cloud.Image(), images.ListOpts{Limit: limit}))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -195,14 +196,14 @@ func TestIsolation(t *testing.T) {
 							t.Errorf("%s sees another domain's image %q", dom, img.Name)
 						}
 					}
-					flvs, err := f.ListFlavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: limit})
+					flvs, err := collect(f.Flavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: limit}))
 					if err != nil {
 						t.Fatal(err)
 					}
 					if diff := cmp.Diff(want(flvFix, dom, pol.p), ids(flvs, func(f *flavors.Flavor) string { return f.ID })); diff != "" {
 						t.Errorf("flavors (-want +got):\n%s", diff)
 					}
-					vts, err := f.ListVolumeTypes(ctx, cloud.Volume(), volumetypes.ListOpts{Limit: limit})
+					vts, err := collect(f.VolumeTypes(ctx, cloud.Volume(), volumetypes.ListOpts{Limit: limit}))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -268,7 +269,7 @@ func TestFilterErrors(t *testing.T) {
 		t.Errorf("Filter(GNC) err = %v; want ErrUnknownDomain", err)
 	}
 	_, err := reg.Filter("gnc", Policy{DefaultDomainID: zjpID})
-	if ce, ok := errors.AsType[*ConfigError](err); !ok || !errors.Is(err, ErrInvalid) || !slices.Equal(ce.Domains, zjp) {
+	if p := problemOf(t, err); p.Key != "default_domain_id" || !strings.Contains(p.Reason, strconv.Quote(zjp[0])) {
 		t.Errorf("Filter with a registered default id: err = %v; want a ConfigError naming zjp", err)
 	}
 	f, err := reg.Filter("zsg", Policy{})
@@ -293,7 +294,7 @@ func TestPredicatesDoNotAllocate(t *testing.T) {
 		if !f.VisibleImage(&img) || !f.VisibleFlavor(&fl) || !f.VisibleVolumeType(&vt) {
 			panic("not visible")
 		}
-		dst = f.AppendImages(dst[:0], src)
+		dst = appendVisible(dst[:0], src, f.VisibleImage)
 	})
 	if allocs != 0 || len(dst) != 1 {
 		t.Errorf("%v allocs per run, kept %d; want 0 allocs, 1 kept", allocs, len(dst))

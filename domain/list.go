@@ -20,12 +20,6 @@ func (f *Filter) Images(ctx context.Context, client *gophercloud.ServiceClient, 
 	return filtered(ctx, "images", images.List(client, opts), images.ExtractImages, f.VisibleImage)
 }
 
-// ListImages returns every image of the listing that the filter's domain
-// may see. On error it returns nil and a *ListError: never part of a list.
-func (f *Filter) ListImages(ctx context.Context, client *gophercloud.ServiceClient, opts images.ListOptsBuilder) ([]images.Image, error) {
-	return collect(f.Images(ctx, client, opts))
-}
-
 // Flavors lists flavors in detail (flavors.ListDetail) with client, a
 // compute v2 service client, and opts, and yields those the filter's domain
 // may see, as Images does.
@@ -33,23 +27,11 @@ func (f *Filter) Flavors(ctx context.Context, client *gophercloud.ServiceClient,
 	return filtered(ctx, "flavors", flavors.ListDetail(client, opts), flavors.ExtractFlavors, f.VisibleFlavor)
 }
 
-// ListFlavors returns every flavor of the listing that the filter's domain
-// may see. On error it returns nil and a *ListError.
-func (f *Filter) ListFlavors(ctx context.Context, client *gophercloud.ServiceClient, opts flavors.ListOptsBuilder) ([]flavors.Flavor, error) {
-	return collect(f.Flavors(ctx, client, opts))
-}
-
 // VolumeTypes lists volume types with client, a block-storage v3 service
 // client, and opts, and yields those the filter's domain may see, as Images
 // does.
 func (f *Filter) VolumeTypes(ctx context.Context, client *gophercloud.ServiceClient, opts volumetypes.ListOptsBuilder) iter.Seq2[volumetypes.VolumeType, error] {
 	return filtered(ctx, "volume types", volumetypes.List(client, opts), volumetypes.ExtractVolumeTypes, f.VisibleVolumeType)
-}
-
-// ListVolumeTypes returns every volume type of the listing that the
-// filter's domain may see. On error it returns nil and a *ListError.
-func (f *Filter) ListVolumeTypes(ctx context.Context, client *gophercloud.ServiceClient, opts volumetypes.ListOptsBuilder) ([]volumetypes.VolumeType, error) {
-	return collect(f.VolumeTypes(ctx, client, opts))
 }
 
 // filtered turns a pager into a sequence of its visible items.
@@ -81,15 +63,4 @@ func filtered[T any](ctx context.Context, kind string, pager pagination.Pager,
 			yield(zero, &ListError{Kind: kind, Page: failed, Err: err})
 		}
 	}
-}
-
-func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
-	var all []T
-	for item, err := range seq {
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, item)
-	}
-	return all, nil
 }

@@ -19,13 +19,13 @@ func TestListPassesOptionsThrough(t *testing.T) {
 	f, _ := testRegistry(t).Filter("gnc", Policy{})
 	cloud := newFakeCloud(t, objects(imageFixtures()), objects(flavorFixtures()), objects(volumeTypeFixtures()), nil)
 	ctx := t.Context()
-	if _, err := f.ListImages(ctx, cloud.Image(), images.ListOpts{Limit: 30, Sort: "name:asc", Status: images.ImageStatusActive}); err != nil {
+	if _, err := collect(f.Images(ctx, cloud.Image(), images.ListOpts{Limit: 30, Sort: "name:asc", Status: images.ImageStatusActive})); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.ListFlavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: 30, SortKey: "name", MinRAM: 512}); err != nil {
+	if _, err := collect(f.Flavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: 30, SortKey: "name", MinRAM: 512})); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.ListVolumeTypes(ctx, cloud.Volume(), volumetypes.ListOpts{Limit: 30, IsPublic: volumetypes.VisibilityPublic}); err != nil {
+	if _, err := collect(f.VolumeTypes(ctx, cloud.Volume(), volumetypes.ListOpts{Limit: 30, IsPublic: volumetypes.VisibilityPublic})); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -104,7 +104,7 @@ func TestListErrorMidway(t *testing.T) {
 			if !ok || le.Kind != "images" || le.Page != tt.page || !tt.check(errs[0]) || !strings.HasPrefix(errs[0].Error(), "domain: listing images: page ") {
 				t.Errorf("error = %v (%#v); want a ListError for page %d", errs[0], le, tt.page)
 			}
-			all, err := f.ListImages(t.Context(), cloud.Image(), images.ListOpts{Limit: 3})
+			all, err := collect(f.Images(t.Context(), cloud.Image(), images.ListOpts{Limit: 3}))
 			if all != nil || err == nil || err.Error() != errs[0].Error() {
 				t.Errorf("ListImages() = %d images, %v; want none and the same error", len(all), err)
 			}
@@ -117,8 +117,8 @@ func TestListErrorKinds(t *testing.T) {
 	f, _ := testRegistry(t).Filter("zsg", Policy{})
 	cloud := newFakeCloud(t, nil, objects(flavorFixtures()), objects(volumeTypeFixtures()), map[string]int{"id-002": http.StatusBadGateway})
 	ctx := t.Context()
-	_, ferr := f.ListFlavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: 3})
-	_, verr := f.ListVolumeTypes(ctx, cloud.Volume(), volumetypes.ListOpts{Limit: 3})
+	_, ferr := collect(f.Flavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: 3}))
+	_, verr := collect(f.VolumeTypes(ctx, cloud.Volume(), volumetypes.ListOpts{Limit: 3}))
 	for kind, err := range map[string]error{"flavors": ferr, "volume types": verr} {
 		le, ok := errors.AsType[*ListError](err)
 		if !ok || le.Kind != kind || le.Page != 2 || !gophercloud.ResponseCodeIs(err, http.StatusBadGateway) {
@@ -133,7 +133,7 @@ func TestListCanceled(t *testing.T) {
 	cloud := newFakeCloud(t, objects(imageFixtures()), nil, nil, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := f.ListImages(ctx, cloud.Image(), nil)
+	_, err := collect(f.Images(ctx, cloud.Image(), nil))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v; want context.Canceled", err)
 	}
@@ -143,7 +143,7 @@ func TestListEmpty(t *testing.T) {
 	t.Parallel()
 	f, _ := testRegistry(t).Filter("gnc", Policy{})
 	cloud := newFakeCloud(t, nil, nil, nil, nil)
-	got, err := f.ListImages(t.Context(), cloud.Image(), nil)
+	got, err := collect(f.Images(t.Context(), cloud.Image(), nil))
 	if err != nil || len(got) != 0 {
 		t.Errorf("ListImages() = %v, %v; want nothing", got, err)
 	}

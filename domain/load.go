@@ -13,18 +13,20 @@ import (
 const maxFileSize = 1 << 20
 
 // LoadFile reads a domain file (see Load for its format) and returns the
-// registry of its domains. Errors are *ConfigError values naming the file.
+// registry of its domains. Errors are a *geostack.ConfigError naming the
+// file.
 func LoadFile(path string) (*Registry, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &ConfigError{File: path, Reason: "cannot read domain file", Err: err, index: -1}
+		return nil, (&configError{File: path, Reason: "cannot read domain file", Err: err, index: -1}).err()
 	}
 	defer f.Close()
-	r, err := Load(f)
-	if ce, ok := errors.AsType[*ConfigError](err); ok {
-		ce.File = path
+	r, cerr := load(f)
+	if cerr != nil {
+		cerr.File = path
+		return nil, cerr.err()
 	}
-	return r, err
+	return r, nil
 }
 
 // Load reads a JSON domain list and returns the registry of its domains,
@@ -50,39 +52,47 @@ func LoadFile(path string) (*Registry, error) {
 //
 // "separator" and "endpoints" may be left out; "admin_auth_url" too. An
 // unknown key, a value of the wrong type, trailing data or a document over
-// 1 MiB is an error. Errors are *ConfigError values giving the line, column
-// and key of the fault.
+// 1 MiB is an error. Errors are a *geostack.ConfigError giving the line,
+// column and key of the fault.
 func Load(r io.Reader) (*Registry, error) {
+	reg, err := load(r)
+	if err != nil {
+		return nil, err.err()
+	}
+	return reg, nil
+}
+
+func load(r io.Reader) (*Registry, *configError) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
-		return nil, &ConfigError{Reason: "cannot read domain list", Err: err, index: -1}
+		return nil, &configError{Reason: "cannot read domain list", Err: err, index: -1}
 	}
 	if len(data) > maxFileSize {
-		return nil, &ConfigError{Reason: "domain list larger than " + strconv.Itoa(maxFileSize) + " bytes", index: -1}
+		return nil, &configError{Reason: "domain list larger than " + strconv.Itoa(maxFileSize) + " bytes", index: -1}
 	}
 	domains, starts, cerr := decode(data)
 	if cerr != nil {
 		return nil, cerr
 	}
-	reg, err := New(domains...)
-	if ce, ok := errors.AsType[*ConfigError](err); ok && ce.index >= 0 {
+	reg, ce := newRegistry(domains)
+	if ce != nil && ce.index >= 0 {
 		ce.Line, ce.Column = position(data, starts[ce.index])
 	}
-	return reg, err
+	return reg, ce
 }
 
 // decode parses a domain list, returning the domains and the offset at
 // which each one starts.
-func decode(data []byte) ([]Domain, []int64, *ConfigError) {
+func decode(data []byte) ([]Domain, []int64, *configError) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	fail := func(off int64, key, reason string, err error) *ConfigError {
-		ce := &ConfigError{Key: key, Reason: reason, Err: err, index: -1}
+	fail := func(off int64, key, reason string, err error) *configError {
+		ce := &configError{Key: key, Reason: reason, Err: err, index: -1}
 		ce.Line, ce.Column = position(data, off)
 		return ce
 	}
 	// syntax reports a malformed document at the place the decoder gives.
-	syntax := func(key string, err error) *ConfigError {
+	syntax := func(key string, err error) *configError {
 		off := dec.InputOffset()
 		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
 			off = se.Offset
@@ -92,7 +102,7 @@ func decode(data []byte) ([]Domain, []int64, *ConfigError) {
 		}
 		return fail(off, key, "malformed JSON", err)
 	}
-	expect := func(key string, want json.Delim, what string) *ConfigError {
+	expect := func(key string, want json.Delim, what string) *configError {
 		off := skipSpace(data, dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {

@@ -2,12 +2,13 @@ package domain
 
 import (
 	"maps"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/geostack/geostack/internal/authurl"
 )
 
 // KeystoneDefaultDomainID is the id of Keystone's Default domain. It owns
@@ -31,11 +32,19 @@ type Registry struct {
 // or duplicate name, id or prefix, a prefix that is a prefix of another
 // (ownership of a name would be ambiguous), the Default domain's id, and
 // endpoints that are not absolute http(s) URLs. The error is a
-// *ConfigError naming the key and the domains at fault.
+// *geostack.ConfigError naming the key and the domains at fault.
 //
 // New copies what it keeps: changing domains afterwards does not change the
 // registry.
 func New(domains ...Domain) (*Registry, error) {
+	r, err := newRegistry(domains)
+	if err != nil {
+		return nil, err.err()
+	}
+	return r, nil
+}
+
+func newRegistry(domains []Domain) (*Registry, *configError) {
 	r := &Registry{
 		domains:  make([]Domain, len(domains)),
 		byName:   make(map[string]int, len(domains)),
@@ -89,20 +98,20 @@ func New(domains ...Domain) (*Registry, error) {
 	return r, nil
 }
 
-func errAt(i int, field, reason string, domains ...string) *ConfigError {
+func errAt(i int, field, reason string, domains ...string) *configError {
 	key := "domains[" + strconv.Itoa(i) + "]"
 	if field != "" {
 		key += "." + field
 	}
-	return &ConfigError{Key: key, Reason: reason, Domains: domains, index: i}
+	return &configError{Key: key, Reason: reason, Domains: domains, index: i}
 }
 
-func checkDomain(i int, d *Domain) *ConfigError {
+func checkDomain(i int, d *Domain) *configError {
 	who := "domain " + strconv.Quote(d.Name)
 	if d.Name == "" {
 		who = "domain #" + strconv.Itoa(i)
 	}
-	bad := func(field, reason string) *ConfigError {
+	bad := func(field, reason string) *configError {
 		if d.Name == "" {
 			return errAt(i, field, who+": "+reason)
 		}
@@ -160,21 +169,10 @@ func badToken(s string) string {
 }
 
 // badURL says why s is not a usable auth URL, or returns "". It never
-// repeats a URL that contains "@": what precedes it may be a password or a
-// token, even where the URL has no scheme and so parses with no user.
+// repeats the URL: the reason is authurl's, which leaves it out.
 func badURL(s string) string {
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return "is not a URL"
-	case u.User != nil || strings.Contains(s, "@"):
-		return "must not carry credentials"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return strconv.Quote(s) + " is not an absolute http or https URL"
-	case u.Host == "":
-		return strconv.Quote(s) + " has no host"
-	case u.Fragment != "" || u.RawQuery != "":
-		return strconv.Quote(s) + " must not have a query or fragment"
+	if _, err := authurl.Root(s); err != nil {
+		return err.Error()
 	}
 	return ""
 }
@@ -184,9 +182,6 @@ func (r *Registry) ByName(name string) (Domain, bool) { return r.at(r.byName, na
 
 // ByID returns the domain whose Keystone id is id.
 func (r *Registry) ByID(id string) (Domain, bool) { return r.at(r.byID, id) }
-
-// ByPrefix returns the domain whose prefix is exactly prefix.
-func (r *Registry) ByPrefix(prefix string) (Domain, bool) { return r.at(r.byPrefix, prefix) }
 
 func (r *Registry) at(m map[string]int, k string) (Domain, bool) {
 	if i, ok := m[k]; ok {
@@ -223,6 +218,3 @@ func (r *Registry) namespace(name string) int {
 
 // Domains returns the registered domains in the order they were given.
 func (r *Registry) Domains() []Domain { return slices.Clone(r.domains) }
-
-// Len returns the number of registered domains.
-func (r *Registry) Len() int { return len(r.domains) }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+
+	"github.com/geostack/geostack/clock"
 )
 
 // Operation names, as in Error.Op.
@@ -30,13 +32,13 @@ type Client struct {
 	HTTPClient *http.Client
 
 	// MaxBodyBytes caps the bytes read from each Keystone response; 0
-	// means DefaultMaxBodyBytes. A larger body fails with ErrBadResponse.
+	// means 4 MiB. A larger body fails with ErrBadResponse.
 	MaxBodyBytes int64
 
-	// Now is the local clock; nil means time.Now. Token.Expiry is the
-	// value of Now when the request was sent plus the remaining lifetime
+	// Clock is the local clock; nil means the system clock. Token.Expiry
+	// is its reading when the request was sent plus the remaining lifetime
 	// Keystone granted.
-	Now func() time.Time
+	Clock clock.Clock
 
 	// UserAgent, if set, is prepended to gophercloud's User-Agent.
 	UserAgent string
@@ -72,8 +74,8 @@ func (o ValidateOptions) query() string {
 }
 
 func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
+	if c.Clock != nil {
+		return c.Clock.Now()
 	}
 	return time.Now()
 }
@@ -97,7 +99,7 @@ func (c *Client) serviceClient(root, token string) *gophercloud.ServiceClient {
 	}
 	maxBytes := c.MaxBodyBytes
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBodyBytes
+		maxBytes = defaultMaxBodyBytes
 	}
 	redirect := base.CheckRedirect
 	if redirect == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/geostack/geostack/catalog"
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
 )
@@ -423,7 +424,7 @@ func TestFaults(t *testing.T) {
 			issue: want{kind: identity.ErrBadResponse}, get: want{kind: identity.ErrBadResponse},
 		},
 		{
-			name: "oversized body, default cap", target: testserver.Keystone, fault: testserver.Fault{OversizedBody: identity.DefaultMaxBodyBytes},
+			name: "oversized body, default cap", target: testserver.Keystone, fault: testserver.Fault{OversizedBody: 4 << 20},
 			issue: want{kind: identity.ErrBadResponse, text: "body over 4194304 bytes"},
 			get:   want{kind: identity.ErrBadResponse, text: "body over 4194304 bytes"},
 		},
@@ -516,10 +517,10 @@ func TestClockSkew(t *testing.T) {
 	for _, skew := range []time.Duration{-3 * time.Hour, -time.Minute, 0, time.Minute, 3 * time.Hour} {
 		t.Run(skew.String(), func(t *testing.T) {
 			t.Parallel()
-			clock := testserver.NewManualClock(t0)
-			srv := newServer(t, testserver.Options{Clock: clock, TokenLifetime: time.Hour})
+			clk := clock.NewManual(t0)
+			srv := newServer(t, testserver.Options{Clock: clk, TokenLifetime: time.Hour})
 			srv.SetFault(testserver.Keystone("SG"), testserver.Fault{ClockSkew: skew})
-			c := identity.Client{Now: clock.Now}
+			c := identity.Client{Clock: clk}
 			tok := issue(t, &c, srv.AuthURL("SG"), userPassword, userScope)
 			if want := t0.Add(skew); !tok.IssuedAt.Equal(want) {
 				t.Errorf("IssuedAt = %v, want Keystone's skewed %v", tok.IssuedAt, want)
@@ -537,12 +538,12 @@ func TestClockSkew(t *testing.T) {
 func TestAllowExpired(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	clock := testserver.NewManualClock(t0)
-	srv := newServer(t, testserver.Options{Clock: clock, TokenLifetime: time.Hour})
+	clk := clock.NewManual(t0)
+	srv := newServer(t, testserver.Options{Clock: clk, TokenLifetime: time.Hour})
 	authURL := srv.AuthURL("JP")
-	c := identity.Client{Now: clock.Now}
+	c := identity.Client{Clock: clk}
 	subject := issue(t, &c, authURL, userPassword, userScope)
-	clock.Advance(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	service := issue(t, &c, authURL, novaPassword, serviceScope)
 
 	if _, err := c.Validate(t.Context(), authURL, service.ID, subject.ID, identity.ValidateOptions{}); !errors.Is(err, identity.ErrNotFound) {
@@ -555,7 +556,7 @@ func TestAllowExpired(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Validate AllowExpired: %v", err)
 	}
-	if tok.ValidAt(clock.Now()) || !tok.Expiry.Equal(t0.Add(time.Hour)) {
+	if tok.ValidAt(clk.Now()) || !tok.Expiry.Equal(t0.Add(time.Hour)) {
 		t.Errorf("expired token Expiry = %v, want %v", tok.Expiry, t0.Add(time.Hour))
 	}
 	if err := c.Check(t.Context(), authURL, service.ID, subject.ID, identity.ValidateOptions{AllowExpired: true}); err != nil {

@@ -1,7 +1,7 @@
 package identity
 
 import (
-	"crypto/pbkdf2"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
@@ -20,8 +20,8 @@ type Credential interface {
 	// credential. The error matches ErrInvalidCredential.
 	Validate() error
 
-	// writeIdentity writes the canonical identity of the credential, with
-	// the secret hashed, to h. It is the basis of Fingerprint.
+	// writeIdentity writes the canonical identity of the credential and
+	// its secret to h, a keyed MAC. It is the basis of Fingerprint.
 	writeIdentity(h hash.Hash)
 }
 
@@ -77,13 +77,16 @@ type Scope struct {
 	System bool
 }
 
-// Fingerprint is the canonical, secret-free identity of a credential and a
-// scope, as a hex SHA-256: two requests with the same fingerprint get tokens
-// that are interchangeable. The secret is included only as a hash inside
-// the digest, so two different passwords never share a fingerprint and the
-// fingerprint reveals neither.
-func Fingerprint(c Credential, s Scope) string {
-	h := sha256.New()
+// Fingerprint returns a key for c and s, as hex: two requests with the
+// same fingerprint get tokens that are interchangeable, and two different
+// secrets never share one. It is an HMAC-SHA256 under key of the
+// credential's canonical identity, its secret and the scope, so without
+// key it is no oracle for guessing the secret: a cache that keys its
+// entries by it keeps key to itself (random per process, or derived from a
+// secret its fleet shares). Fingerprints are for lookups, never for logs.
+func Fingerprint(key []byte, c Credential, s Scope) string {
+	h := hmac.New(sha256.New, key)
+	writeField(h, "geostack", "fingerprint v2")
 	c.writeIdentity(h)
 	writeField(h, "scope.project.id", s.ProjectID)
 	writeField(h, "scope.project.name", s.ProjectName)
@@ -114,39 +117,13 @@ func writeField(h hash.Hash, name, value string) {
 	}
 }
 
-// secretIterations is the PBKDF2 work factor of secretDigest: about a
-// millisecond per fingerprint, which is computed once per client, and as
-// much for every guess of someone who holds a fingerprint (they reach
-// logs and events in part) and tries passwords against it.
-const secretIterations = 4096
-
-// secretDigest derives a digest of a secret with PBKDF2-SHA256, salted with
-// the identity it belongs to, so that a fingerprint is no fast oracle for
-// guessing the secret and the same password of two users digests apart.
-// The secret itself is never fed to anything that might retain it.
-func secretDigest(secret string, identity ...string) string {
-	salt := []byte("geostack fingerprint v1")
-	for _, f := range identity {
-		salt = append(salt, 0)
-		salt = append(salt, f...)
-	}
-	d, err := pbkdf2.Key(sha256.New, secret, salt, secretIterations, sha256.Size)
-	if err != nil {
-		// Only a FIPS-mode key-length rule can refuse; fall back to a
-		// plain salted digest rather than lose the fingerprint.
-		sum := sha256.Sum256(append(salt, secret...))
-		return string(sum[:])
-	}
-	return string(d)
-}
-
 func (p Password) writeIdentity(h hash.Hash) {
 	writeField(h, "method", "password")
 	writeField(h, "user.id", p.UserID)
 	writeField(h, "user.name", p.UserName)
 	writeField(h, "user.domain.id", p.DomainID)
 	writeField(h, "user.domain.name", p.DomainName)
-	writeField(h, "secret", secretDigest(p.Password, p.UserID, p.UserName, p.DomainID, p.DomainName))
+	writeField(h, "secret", p.Password)
 }
 
 func (a ApplicationCredential) writeIdentity(h hash.Hash) {
@@ -157,12 +134,12 @@ func (a ApplicationCredential) writeIdentity(h hash.Hash) {
 	writeField(h, "user.name", a.UserName)
 	writeField(h, "user.domain.id", a.UserDomainID)
 	writeField(h, "user.domain.name", a.UserDomainName)
-	writeField(h, "secret", secretDigest(a.Secret, a.ID, a.Name, a.UserID, a.UserName, a.UserDomainID, a.UserDomainName))
+	writeField(h, "secret", a.Secret)
 }
 
 func (t TokenCredential) writeIdentity(h hash.Hash) {
 	writeField(h, "method", "token")
-	writeField(h, "secret", secretDigest(t.ID))
+	writeField(h, "secret", t.ID)
 }
 
 // Method implements Credential.

@@ -31,7 +31,7 @@
 //
 // A password, an application credential secret or a token id never reaches
 // an error string, a log line or fmt output: Token, Password,
-// ApplicationCredential and TokenCredential implement fmt.Formatter,
-// fmt.Stringer, fmt.GoStringer and slog.LogValuer, and show a token only by
-// its TokenFingerprint.
+// ApplicationCredential and TokenCredential implement fmt.Formatter (every
+// verb, %#v and %+v included), fmt.Stringer, slog.LogValuer and
+// json.Marshaler, and show a token only by its TokenFingerprint.
 package identity

@@ -90,7 +90,7 @@ func TestParseTokenScopes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tok, err := parse(t, `{"token":{`+base+tt.extra+`}}`, http.Header{"X-Subject-Token": {"x"}}, time.Now(), "")
+			tok, err := parse(t, `{"token":{`+base+tt.extra+`}}`, http.Header{"X-Subject-Token": {"x"}}, time.Date(2030, 1, 2, 3, 4, 6, 0, time.UTC), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func TestParseTokenErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := parse(t, tt.body, tt.header, time.Now(), tt.subject)
+			_, err := parse(t, tt.body, tt.header, time.Date(2030, 1, 2, 3, 4, 6, 0, time.UTC), tt.subject)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("parseToken error = %v, want it to say %q", err, tt.want)
 			}

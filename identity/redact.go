@@ -85,9 +85,6 @@ func (p Password) String() string {
 	return g.String()
 }
 
-// GoString is String: the secret is replaced with %#v too.
-func (p Password) GoString() string { return p.String() }
-
 // Format implements fmt.Formatter: every verb shows String.
 func (p Password) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.String()) }
 
@@ -115,9 +112,6 @@ func (a ApplicationCredential) String() string {
 	return g.String()
 }
 
-// GoString is String: the secret is replaced with %#v too.
-func (a ApplicationCredential) GoString() string { return a.String() }
-
 // Format implements fmt.Formatter: every verb shows String.
 func (a ApplicationCredential) Format(f fmt.State, verb rune) { formatRedacted(f, verb, a.String()) }
 
@@ -142,9 +136,6 @@ func (t TokenCredential) String() string {
 	}
 	return g.String()
 }
-
-// GoString is String: the token is replaced with %#v too.
-func (t TokenCredential) GoString() string { return t.String() }
 
 // Format implements fmt.Formatter: every verb shows String.
 func (t TokenCredential) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
@@ -202,9 +193,6 @@ func joinRef(id, name string, d Domain) string {
 	}
 	return id + " (" + name + ")"
 }
-
-// GoString is String: the id is replaced with %#v too.
-func (t Token) GoString() string { return t.String() }
 
 // Format implements fmt.Formatter: every verb shows String.
 func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }

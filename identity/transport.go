@@ -6,10 +6,10 @@ import (
 	"net/http"
 )
 
-// DefaultMaxBodyBytes is the cap on the bytes read from one Keystone
+// defaultMaxBodyBytes is the cap on the bytes read from one Keystone
 // response when Client.MaxBodyBytes is 0. A token with the catalog of a
 // large multi-region cloud is well under 1 MiB.
-const DefaultMaxBodyBytes = 4 << 20
+const defaultMaxBodyBytes = 4 << 20
 
 // bodyTooLargeError is the read error of a response body over the cap.
 type bodyTooLargeError struct{ max int64 }

@@ -2,9 +2,9 @@ package identity
 
 import (
 	"errors"
-	"fmt"
-	"net/url"
 	"strings"
+
+	"github.com/geostack/geostack/internal/authurl"
 )
 
 // invalid returns the error of a credential, scope or argument rejected
@@ -180,43 +180,13 @@ func deref(c Credential) Credential {
 	return c
 }
 
-// AuthURLRoot checks an auth URL and returns the Keystone root it names:
-// without a trailing slash and without a trailing "/v3", with the scheme and
-// host in lower case, so that equivalent spellings compare equal. An auth URL
-// that is not absolute http(s), has no host, or holds user information (it
-// would carry a secret into every error message), a query or a fragment is
-// rejected with an *Error matching ErrInvalidCredential whose message never
-// repeats the URL.
-func AuthURLRoot(authURL string) (string, error) {
-	if strings.Contains(authURL, "@") {
-		// Also for a URL without a scheme, which parses with no user.
-		return "", invalid("auth URL", "must not hold user information")
-	}
-	return normalizeAuthURL(authURL)
-}
-
-// normalizeAuthURL checks authURL and returns it without a trailing slash
-// and without a trailing "/v3": the identity root that gophercloud expects.
-// An auth URL holding user information is rejected, since it would carry a
-// secret into every error message.
+// normalizeAuthURL checks authURL and returns its identity root, as
+// gophercloud expects it (see authurl.Root). A refused auth URL is an
+// *Error matching ErrInvalidCredential whose message never repeats it.
 func normalizeAuthURL(authURL string) (string, error) {
-	u, err := url.Parse(authURL)
+	root, err := authurl.Root(authURL)
 	if err != nil {
-		return "", invalid("auth URL", "does not parse")
+		return "", invalid("auth URL", err.Error())
 	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", invalid("auth URL", fmt.Sprintf("scheme %q is not http or https", u.Scheme))
-	case u.Host == "":
-		return "", invalid("auth URL", "has no host")
-	case u.User != nil:
-		return "", invalid("auth URL", "must not hold user information")
-	case u.RawQuery != "" || u.Fragment != "":
-		return "", invalid("auth URL", "must not hold a query or a fragment")
-	}
-	p := strings.TrimRight(u.Path, "/")
-	p = strings.TrimSuffix(p, "/v3")
-	u.Path, u.RawPath = strings.TrimRight(p, "/"), ""
-	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-	return u.String(), nil
+	return root, nil
 }

@@ -142,15 +142,15 @@ func TestAuthURLs(t *testing.T) {
 		{in: "https://hunter2@k/v3", bad: true},
 	}
 	for _, tt := range tests {
-		got, err := AuthURLRoot(tt.in)
+		got, err := normalizeAuthURL(tt.in)
 		if tt.bad {
 			if !errors.Is(err, ErrInvalidCredential) || strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("AuthURLRoot(%q) = %q, %v; want a secret-free ErrInvalidCredential", tt.in, got, err)
+				t.Errorf("normalizeAuthURL(%q) = %q, %v; want a secret-free ErrInvalidCredential", tt.in, got, err)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("AuthURLRoot(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			t.Errorf("normalizeAuthURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
 }

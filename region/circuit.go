@@ -11,24 +11,24 @@ import (
 type CircuitState int
 
 const (
-	// Closed: the auth_url is healthy and gets traffic.
-	Closed CircuitState = iota
-	// Open: the auth_url failed FailureThreshold times in a row and gets
+	// CircuitClosed: the auth_url is healthy and gets traffic.
+	CircuitClosed CircuitState = iota
+	// CircuitOpen: the auth_url failed FailureThreshold times in a row and gets
 	// no traffic until its cool-down has passed.
-	Open
-	// HalfOpen: the cool-down has passed; one probe request at a time may
+	CircuitOpen
+	// CircuitHalfOpen: the cool-down has passed; one probe request at a time may
 	// go to the auth_url, and its outcome closes or reopens the circuit.
-	HalfOpen
+	CircuitHalfOpen
 )
 
 // String returns "closed", "open" or "half-open".
 func (s CircuitState) String() string {
 	switch s {
-	case Closed:
+	case CircuitClosed:
 		return "closed"
-	case Open:
+	case CircuitOpen:
 		return "open"
-	case HalfOpen:
+	case CircuitHalfOpen:
 		return "half-open"
 	}
 	return "unknown"
@@ -101,11 +101,11 @@ func (c *circuit) state(now time.Time) (CircuitState, int) {
 	defer c.mu.Unlock()
 	switch {
 	case !c.open:
-		return Closed, c.streak
+		return CircuitClosed, c.streak
 	case c.probing || !now.Before(c.until):
-		return HalfOpen, c.streak
+		return CircuitHalfOpen, c.streak
 	}
-	return Open, c.streak
+	return CircuitOpen, c.streak
 }
 
 // report records the outcome of a request let through by acquire.

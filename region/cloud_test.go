@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
@@ -23,7 +24,7 @@ import (
 // cloud is one test server and a resolver configured for it.
 type cloud struct {
 	srv *testserver.Server
-	clk *testserver.ManualClock
+	clk *clock.Manual
 	r   *region.Resolver
 	id  *identity.Client
 }
@@ -36,7 +37,7 @@ const (
 
 func newCloud(t *testing.T, opts testserver.Options) *cloud {
 	t.Helper()
-	clk := testserver.NewManualClock(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
+	clk := clock.NewManual(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
 	opts.Clock = clk
 	srv := testserver.New(t, opts)
 	cfg := region.Config{
@@ -59,7 +60,7 @@ func newCloud(t *testing.T, opts testserver.Options) *cloud {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cloud{srv: srv, clk: clk, r: r, id: &identity.Client{Now: clk.Now}}
+	return &cloud{srv: srv, clk: clk, r: r, id: &identity.Client{Clock: clk}}
 }
 
 // A seeded domain user and its project.
@@ -144,14 +145,14 @@ func TestCloudCircuit(t *testing.T) {
 		wantIssuer string
 		wantState  region.CircuitState
 	}{
-		{name: "fault 1", wantSG: 1, wantIssuer: "JP", wantState: region.Closed},
-		{name: "fault 2 opens", wantSG: 2, wantIssuer: "JP", wantState: region.Open},
-		{name: "open: no traffic", wantSG: 2, wantIssuer: "JP", wantState: region.Open},
-		{name: "open: still no traffic", advance: coolDown - time.Second, wantSG: 2, wantIssuer: "JP", wantState: region.Open},
-		{name: "one probe, fails", advance: time.Second, wantSG: 3, wantIssuer: "JP", wantState: region.Open},
-		{name: "reopened: no traffic", heal: true, wantSG: 3, wantIssuer: "JP", wantState: region.Open},
-		{name: "one probe, succeeds", advance: coolDown, wantSG: 4, wantIssuer: "SG", wantState: region.Closed},
-		{name: "closed: home again", wantSG: 5, wantIssuer: "SG", wantState: region.Closed},
+		{name: "fault 1", wantSG: 1, wantIssuer: "JP", wantState: region.CircuitClosed},
+		{name: "fault 2 opens", wantSG: 2, wantIssuer: "JP", wantState: region.CircuitOpen},
+		{name: "open: no traffic", wantSG: 2, wantIssuer: "JP", wantState: region.CircuitOpen},
+		{name: "open: still no traffic", advance: coolDown - time.Second, wantSG: 2, wantIssuer: "JP", wantState: region.CircuitOpen},
+		{name: "one probe, fails", advance: time.Second, wantSG: 3, wantIssuer: "JP", wantState: region.CircuitOpen},
+		{name: "reopened: no traffic", heal: true, wantSG: 3, wantIssuer: "JP", wantState: region.CircuitOpen},
+		{name: "one probe, succeeds", advance: coolDown, wantSG: 4, wantIssuer: "SG", wantState: region.CircuitClosed},
+		{name: "closed: home again", wantSG: 5, wantIssuer: "SG", wantState: region.CircuitClosed},
 	}
 	for _, st := range steps {
 		c.clk.Advance(st.advance)
@@ -340,8 +341,11 @@ func TestCloudWrites(t *testing.T) {
 	}
 	before := c.keystoneRequests()
 	err = c.r.Write(ctx, "SG", create("svc-from-sg"))
-	if !errors.Is(err, region.ErrNotPrimary) || !strings.Contains(err.Error(), "go to the primary location JP") {
-		t.Errorf("Write at SG: %v, want ErrNotPrimary naming JP", err)
+	var np *region.NotPrimaryError
+	if !errors.As(err, &np) {
+		t.Errorf("Write at SG: %v, want a *region.NotPrimaryError", err)
+	} else if diff := cmp.Diff(region.NotPrimaryError{Location: "SG", Primary: "JP"}, *np); diff != "" {
+		t.Errorf("Write at SG (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(before, c.keystoneRequests()); diff != "" {
 		t.Errorf("requests sent for a refused write (-before +after):\n%s", diff)
@@ -353,43 +357,6 @@ func TestCloudWrites(t *testing.T) {
 	err = create("svc-direct")(ctx, c.srv.AuthURL("SG"))
 	if !gophercloud.ResponseCodeIs(err, 403) {
 		t.Errorf("direct write at SG: %v, want 403", err)
-	}
-}
-
-// Discover learns the region tree from Keystone: a resolver configured
-// without regions finds where each region is.
-func TestCloudDiscover(t *testing.T) {
-	t.Parallel()
-	c := newCloud(t, testserver.Options{})
-	r, err := region.New(region.Config{
-		Locations: []region.Location{
-			{Name: "JP", AuthURLs: []string{c.srv.AuthURL("JP")}},
-			{Name: "US", AuthURLs: []string{c.srv.AuthURL("US")}},
-			{Name: "SG", AuthURLs: []string{c.srv.AuthURL("SG")}},
-		},
-		Primary: "JP",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.LocationOf("TYO1"); !errors.Is(err, region.ErrUnknownRegion) {
-		t.Fatalf("before Discover: %v, want ErrUnknownRegion", err)
-	}
-	tok, err := r.Issue(t.Context(), "US", c.id, admin,
-		identity.Scope{ProjectName: testserver.AdminProject, ProjectDomainName: testserver.DefaultDomainName})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Discover(t.Context(), identityClient(t, tok.AuthURL, tok.ID)); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, reg := range c.srv.Regions() {
-		got[reg], _ = r.LocationOf(reg)
-	}
-	want := map[string]string{"TYO1": "JP", "OSA1": "JP", "SJC1": "US", "SIN1": "SG"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("LocationOf after Discover (-want +got):\n%s", diff)
 	}
 }
 

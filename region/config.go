@@ -1,31 +1,33 @@
 package region
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/clock"
+	"github.com/geostack/geostack/internal/authurl"
+	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/internal/typednil"
 )
 
 // Defaults for the zero fields of Config.
 const (
-	// DefaultFailureThreshold: three faults in a row is a pattern, not a
+	// defaultFailureThreshold: three faults in a row is a pattern, not a
 	// blip. One lost packet or one 503 from a restarting Keystone must not
 	// send a whole location's clients abroad over a slow link.
-	DefaultFailureThreshold = 3
-	// DefaultCoolDown: long enough that a dead Keystone is not hammered by
+	defaultFailureThreshold = 3
+	// defaultCoolDown: long enough that a dead Keystone is not hammered by
 	// every client (each probe is one request, and it may hang for an
 	// AttemptTimeout), short enough that clients come home within a minute
 	// of a recovery.
-	DefaultCoolDown = 30 * time.Second
-	// DefaultAttemptTimeout: a password token costs Keystone about 200 ms of
+	defaultCoolDown = 30 * time.Second
+	// defaultAttemptTimeout: a password token costs Keystone about 200 ms of
 	// bcrypt, plus a round trip over a slow inter-site link and a large
 	// catalog; 10 s covers a loaded Keystone and still leaves a typical 30 s
 	// caller deadline room for two more locations.
-	DefaultAttemptTimeout = 10 * time.Second
+	defaultAttemptTimeout = 10 * time.Second
 )
 
 // Location is one place running its own Keystone API over the shared,
@@ -40,14 +42,8 @@ type Location struct {
 	// trailing "/v3".
 	AuthURLs []string
 	// Regions are the OpenStack regions the location holds, such as
-	// "TYO1". More can be learned from Keystone later (Resolver.Learn).
+	// "TYO1".
 	Regions []string
-}
-
-// Clock tells the resolver the time, for circuit cool-downs. It must be
-// safe for concurrent use.
-type Clock interface {
-	Now() time.Time
 }
 
 // Config configures a Resolver. Zero numeric fields take the defaults.
@@ -58,132 +54,115 @@ type Config struct {
 	// Primary is the name of the location that accepts identity writes.
 	Primary string
 	// FailureThreshold is how many consecutive faults open an auth_url's
-	// circuit. Zero means DefaultFailureThreshold.
+	// circuit. Zero means 3.
 	FailureThreshold int
 	// CoolDown is how long a circuit stays open before a probe. Zero
-	// means DefaultCoolDown.
+	// means 30 s.
 	CoolDown time.Duration
 	// AttemptTimeout bounds each attempt at one auth_url, inside the
-	// caller's own deadline. Zero means DefaultAttemptTimeout.
+	// caller's own deadline. Zero means 10 s.
 	AttemptTimeout time.Duration
 	// Clock measures cool-downs. Nil means the wall clock. (Attempt
 	// timeouts are context deadlines, on the runtime's clock.)
-	Clock Clock
+	Clock clock.Clock
 	// Logger, if set, receives an event when a circuit opens or closes.
 	Logger *slog.Logger
 }
 
-// validate reports every problem in c as a *ConfigError.
-func (c *Config) validate() []error {
-	var errs []error
-	bad := func(field, value, reason string) {
-		errs = append(errs, &ConfigError{Field: field, Value: value, Reason: reason})
-	}
+// validate reports every problem in c. Keys are those of the geostack
+// configuration file ("locations[1].auth_urls[0]"), which a Config in code
+// mirrors field by field.
+func (c *Config) validate() error {
+	var l configerr.List
 	if len(c.Locations) == 0 {
-		bad("Locations", "", "no location configured")
+		l.Add("locations", "no location configured")
 	}
 	names := map[string]int{}      // location name -> index
-	urls := map[string]string{}    // normalised auth_url -> field
+	urls := map[string]string{}    // normalised auth_url -> key
 	regions := map[string]string{} // region -> location name
 	for i, loc := range c.Locations {
-		f := fmt.Sprintf("Locations[%d]", i)
+		f := fmt.Sprintf("locations[%d]", i)
 		switch {
 		case strings.TrimSpace(loc.Name) == "":
-			bad(f+".Name", loc.Name, "empty location name")
+			l.Add(f+".name", "empty location name")
 		case loc.Name != strings.TrimSpace(loc.Name):
-			bad(f+".Name", loc.Name, "location name has leading or trailing space")
+			l.Add(f+".name", "location name %q has leading or trailing space", loc.Name)
 		default:
 			if j, dup := names[loc.Name]; dup {
-				bad(f+".Name", loc.Name, fmt.Sprintf("duplicate location name (also Locations[%d])", j))
+				l.Add(f+".name", "duplicate location name %q (also locations[%d])", loc.Name, j)
 			} else {
 				names[loc.Name] = i
 			}
 		}
 		if len(loc.AuthURLs) == 0 {
-			bad(f+".AuthURLs", "", "location has no auth_url")
+			l.Add(f+".auth_urls", "location has no auth_url")
 		}
 		for j, raw := range loc.AuthURLs {
-			uf := fmt.Sprintf("%s.AuthURLs[%d]", f, j)
+			uf := fmt.Sprintf("%s.auth_urls[%d]", f, j)
 			key, reason := checkAuthURL(raw)
 			if reason != "" {
-				bad(uf, redactURL(raw), reason)
+				l.Add(uf, "%s", reason)
 				continue
 			}
 			if other, dup := urls[key]; dup {
-				bad(uf, raw, "duplicate auth_url (also "+other+")")
+				l.Add(uf, "duplicate auth_url %q (also %s)", raw, other)
 				continue
 			}
 			urls[key] = uf
 		}
 		for j, reg := range loc.Regions {
-			rf := fmt.Sprintf("%s.Regions[%d]", f, j)
+			rf := fmt.Sprintf("%s.regions[%d]", f, j)
 			if strings.TrimSpace(reg) == "" || reg != strings.TrimSpace(reg) {
-				bad(rf, reg, "empty region name or leading/trailing space")
+				l.Add(rf, "empty region name or leading/trailing space: %q", reg)
 				continue
 			}
 			if other, dup := regions[reg]; dup {
 				if other == loc.Name {
-					bad(rf, reg, "region listed twice in location "+loc.Name)
+					l.Add(rf, "region %q listed twice in location %s", reg, loc.Name)
 				} else {
-					bad(rf, reg, "region is in two locations: "+other+" and "+loc.Name)
+					l.Add(rf, "region %q is in two locations: %s and %s", reg, other, loc.Name)
 				}
 				continue
 			}
 			regions[reg] = loc.Name
 		}
 	}
-	// A region named like another location would make LocationOf and the
-	// parent_region_id walk of Learn disagree.
+	// A region named like another location would make LocationOf ambiguous.
 	for i, loc := range c.Locations {
 		for j, reg := range loc.Regions {
 			if k, ok := names[reg]; ok && reg != loc.Name {
-				bad(fmt.Sprintf("Locations[%d].Regions[%d]", i, j), reg,
-					fmt.Sprintf("region has the name of another location (Locations[%d])", k))
+				l.Add(fmt.Sprintf("locations[%d].regions[%d]", i, j),
+					"region %q has the name of another location (locations[%d])", reg, k)
 			}
 		}
 	}
 	switch _, ok := names[c.Primary]; {
 	case c.Primary == "":
-		bad("Primary", "", "no primary location")
+		l.Add("primary", "no primary location")
 	case !ok:
-		bad("Primary", c.Primary, "primary is not a configured location")
+		l.Add("primary", "primary %q is not a configured location", c.Primary)
 	}
 	if c.FailureThreshold < 0 {
-		bad("FailureThreshold", fmt.Sprint(c.FailureThreshold), "negative")
+		l.Add("failure_threshold", "%d is negative", c.FailureThreshold)
 	}
 	if c.CoolDown < 0 {
-		bad("CoolDown", c.CoolDown.String(), "negative")
+		l.Add("cool_down", "%s is negative", c.CoolDown)
 	}
 	if c.AttemptTimeout < 0 {
-		bad("AttemptTimeout", c.AttemptTimeout.String(), "negative")
+		l.Add("attempt_timeout", "%s is negative", c.AttemptTimeout)
 	}
-	return errs
+	if c.Clock != nil && typednil.Is(c.Clock) {
+		l.Add("clock", "a nil %T", c.Clock)
+	}
+	return l.Err()
 }
 
-// checkAuthURL returns the canonical root of an auth_url (identity's, so
-// that equivalent spellings compare equal), or says what is wrong with it.
+// checkAuthURL returns the canonical root of an auth_url, so that
+// equivalent spellings compare equal, or says what is wrong with it.
 func checkAuthURL(raw string) (root, reason string) {
-	if raw == "" {
-		return "", "empty auth_url"
-	}
-	root, err := identity.AuthURLRoot(raw)
-	var e *identity.Error
-	switch {
-	case errors.As(err, &e) && e.Err != nil:
-		return "", e.Err.Error()
-	case err != nil:
-		return "", "not a usable auth_url"
+	root, err := authurl.Root(raw)
+	if err != nil {
+		return "", "auth_url " + err.Error()
 	}
 	return root, ""
-}
-
-// redactURL returns raw for an error message, or a placeholder when it
-// contains "@": whatever precedes it may be a password or a token, and a
-// URL without a scheme ("admin:pw@host/v3") parses with no user at all, so
-// url.URL.Redacted would not hide it.
-func redactURL(raw string) string {
-	if strings.Contains(raw, "@") {
-		return "(URL with user information, not shown)"
-	}
-	return raw
 }

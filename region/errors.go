@@ -1,53 +1,11 @@
 package region
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
 
-// Sentinel errors, matched with errors.Is. Each is the kind of a typed error
-// that carries the details.
-var (
-	// ErrInvalidConfig: Config is wrong; see *ConfigError.
-	ErrInvalidConfig = errors.New("region: invalid config")
-	// ErrUnknownRegion: no location holds the region; see *UnknownRegionError.
-	ErrUnknownRegion = errors.New("region: unknown region")
-	// ErrUnknownLocation: the location is not configured; see
-	// *UnknownLocationError.
-	ErrUnknownLocation = errors.New("region: unknown location")
-	// ErrNotPrimary: an identity write was aimed at a location that is not
-	// the primary; see *NotPrimaryError.
-	ErrNotPrimary = errors.New("region: not the primary location")
-	// ErrAllFailed: no auth_url could answer; see *AllFailedError.
-	ErrAllFailed = errors.New("region: every auth_url failed")
-)
-
-// ConfigError is one problem in a Config. New reports every problem it
-// finds, joined with errors.Join; each matches ErrInvalidConfig.
-type ConfigError struct {
-	// Field is the path of the offending field, such as
-	// "Locations[1].AuthURLs[0]".
-	Field string
-	// Value is the offending value, with any user information of a URL
-	// redacted.
-	Value string
-	// Reason says what is wrong.
-	Reason string
-}
-
-func (e *ConfigError) Error() string {
-	if e.Value == "" {
-		return fmt.Sprintf("region: config %s: %s", e.Field, e.Reason)
-	}
-	return fmt.Sprintf("region: config %s %q: %s", e.Field, e.Value, e.Reason)
-}
-
-// Is reports whether target is ErrInvalidConfig.
-func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
-
-// UnknownRegionError says that no location holds Region, neither by
-// configuration nor as learned from Keystone.
+// UnknownRegionError says that no location holds Region, in the configuration.
 type UnknownRegionError struct {
 	Region string
 	// Known are the regions the resolver knows, sorted.
@@ -57,9 +15,6 @@ type UnknownRegionError struct {
 func (e *UnknownRegionError) Error() string {
 	return fmt.Sprintf("region: unknown region %q (known: %s)", e.Region, strings.Join(e.Known, ", "))
 }
-
-// Is reports whether target is ErrUnknownRegion.
-func (e *UnknownRegionError) Is(target error) bool { return target == ErrUnknownRegion }
 
 // UnknownLocationError says that Location is not a configured location.
 type UnknownLocationError struct {
@@ -71,9 +26,6 @@ type UnknownLocationError struct {
 func (e *UnknownLocationError) Error() string {
 	return fmt.Sprintf("region: unknown location %q (known: %s)", e.Location, strings.Join(e.Known, ", "))
 }
-
-// Is reports whether target is ErrUnknownLocation.
-func (e *UnknownLocationError) Is(target error) bool { return target == ErrUnknownLocation }
 
 // NotPrimaryError refuses an identity write aimed at a replica location.
 type NotPrimaryError struct {
@@ -87,9 +39,6 @@ func (e *NotPrimaryError) Error() string {
 	return fmt.Sprintf("region: write refused at %s: writes (users, projects, application credentials) go to the primary location %s; %s is a read-only replica",
 		e.Location, e.Primary, e.Location)
 }
-
-// Is reports whether target is ErrNotPrimary.
-func (e *NotPrimaryError) Is(target error) bool { return target == ErrNotPrimary }
 
 // Attempt is one auth_url considered by a request, and why it did not
 // answer.
@@ -113,9 +62,8 @@ func (a Attempt) String() string {
 }
 
 // AllFailedError is returned when no auth_url answered a request: each was
-// down, timed out, failed with a 5xx, or had its circuit open. It matches
-// ErrAllFailed, and with errors.Is every error of its attempts (such as
-// identity.ErrUnavailable).
+// down, timed out, failed with a 5xx, or had its circuit open. errors.Is
+// matches every error of its attempts (such as identity.ErrUnavailable).
 type AllFailedError struct {
 	// Op is "issue", "validate" or "write".
 	Op string
@@ -138,9 +86,6 @@ func (e *AllFailedError) Error() string {
 	}
 	return b.String()
 }
-
-// Is reports whether target is ErrAllFailed.
-func (e *AllFailedError) Is(target error) bool { return target == ErrAllFailed }
 
 // Unwrap returns the errors of the attempts that were made.
 func (e *AllFailedError) Unwrap() []error {

@@ -2,9 +2,11 @@ package region_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/geostack/geostack"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
@@ -77,7 +79,8 @@ func ExampleResolver_Order() {
 	// https://us.example.com/v3
 }
 
-// New reports every problem of a configuration at once.
+// New reports every problem of a configuration at once, each with the key
+// of the offending setting.
 func ExampleNew_errors() {
 	_, err := region.New(region.Config{
 		Locations: []region.Location{
@@ -85,9 +88,16 @@ func ExampleNew_errors() {
 			{Name: "SG", AuthURLs: []string{"https://sg.example.com/v3"}, Regions: []string{"TYO1"}},
 		},
 	})
-	fmt.Println(err)
+	fmt.Println(errors.Is(err, geostack.ErrInvalidConfig))
+	var ce *geostack.ConfigError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fmt.Printf("%s: %s\n", p.Key, p.Reason)
+		}
+	}
 	// Output:
-	// region: config Locations[0].AuthURLs[0] "keystone.jp:5000": auth URL: scheme "keystone.jp" is not http or https
-	// region: config Locations[1].Regions[0] "TYO1": region is in two locations: JP and SG
-	// region: config Primary: no primary location
+	// true
+	// locations[0].auth_urls[0]: auth_url has the scheme "keystone.jp", not http or https
+	// locations[1].regions[0]: region "TYO1" is in two locations: JP and SG
+	// primary: no primary location
 }

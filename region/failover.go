@@ -10,51 +10,25 @@ import (
 	"github.com/geostack/geostack/identity"
 )
 
-// Issuer issues a token at one auth_url. *identity.Client satisfies it.
-// Implementations must be safe for concurrent use and must return errors
-// that match identity's sentinels (identity.ErrUnavailable for a
-// connection error, timeout or 5xx; identity.ErrUnauthorized for a 401; …),
-// which decide whether the resolver fails over.
-type Issuer interface {
+// Keystone is what the resolver sends a request to at one auth_url.
+// *identity.Client satisfies it. Implementations must be safe for
+// concurrent use and must return errors that match identity's sentinels
+// (identity.ErrUnavailable for a connection error, a timeout or a 5xx;
+// identity.ErrUnauthorized for a 401; identity.ErrNotFound for an unknown
+// subject token; …), which decide whether the resolver fails over.
+type Keystone interface {
 	Issue(ctx context.Context, authURL string, c identity.Credential, s identity.Scope) (*identity.Token, error)
-}
-
-// IssuerFunc adapts a function to Issuer.
-type IssuerFunc func(ctx context.Context, authURL string, c identity.Credential, s identity.Scope) (*identity.Token, error)
-
-// Issue calls f.
-func (f IssuerFunc) Issue(ctx context.Context, authURL string, c identity.Credential, s identity.Scope) (*identity.Token, error) {
-	return f(ctx, authURL, c, s)
-}
-
-// Validator validates a subject token at one auth_url, authenticating with
-// a service token. *identity.Client satisfies it. The concurrency and error
-// contract is Issuer's; identity.ErrNotFound means the subject token is
-// unknown, expired or revoked.
-type Validator interface {
 	Validate(ctx context.Context, authURL, serviceToken, subjectToken string, o identity.ValidateOptions) (*identity.Token, error)
 }
 
-// ValidatorFunc adapts a function to Validator.
-type ValidatorFunc func(ctx context.Context, authURL, serviceToken, subjectToken string, o identity.ValidateOptions) (*identity.Token, error)
-
-// Validate calls f.
-func (f ValidatorFunc) Validate(ctx context.Context, authURL, serviceToken, subjectToken string, o identity.ValidateOptions) (*identity.Token, error) {
-	return f(ctx, authURL, serviceToken, subjectToken, o)
-}
-
-// Compile-time checks.
-var (
-	_ Issuer    = IssuerFunc(nil)
-	_ Validator = ValidatorFunc(nil)
-)
+var _ Keystone = (*identity.Client)(nil)
 
 // Issue issues a token for cred and scope, trying the auth_urls in
 // Order(home). It fails over on faults only (see the package doc); a 401 at
 // a replica is retried once at the primary, since the user, application
 // credential or parent token may be too new for the replica to know. If no auth_url answers, the error is an
 // *AllFailedError listing each one and why.
-func (r *Resolver) Issue(ctx context.Context, home string, is Issuer, cred identity.Credential, scope identity.Scope) (*identity.Token, error) {
+func (r *Resolver) Issue(ctx context.Context, home string, ks Keystone, cred identity.Credential, scope identity.Scope) (*identity.Token, error) {
 	loc, err := r.location(home)
 	if err != nil {
 		return nil, err
@@ -66,24 +40,16 @@ func (r *Resolver) Issue(ctx context.Context, home string, is Issuer, cred ident
 		failover: isFault,
 		lag:      func(err error) bool { return errors.Is(err, identity.ErrUnauthorized) },
 		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
-			return is.Issue(ctx, authURL, cred, scope)
+			return ks.Issue(ctx, authURL, cred, scope)
 		},
 	})
-}
-
-// Fetcher returns a function that issues a token for cred and scope from
-// home with failover, as Issue does. It fits tokencache.FetchFunc.
-func (r *Resolver) Fetcher(home string, is Issuer, cred identity.Credential, scope identity.Scope) func(context.Context) (*identity.Token, error) {
-	return func(ctx context.Context) (*identity.Token, error) {
-		return r.Issue(ctx, home, is, cred, scope)
-	}
 }
 
 // Validate validates subject with serviceToken, trying the auth_urls in
 // Order(home) with the same failover as Issue. A 404 (identity.ErrNotFound)
 // at a replica is retried once at the primary, since the token's user or
 // project may be too new for the replica to know.
-func (r *Resolver) Validate(ctx context.Context, home string, v Validator, serviceToken, subject string, o identity.ValidateOptions) (*identity.Token, error) {
+func (r *Resolver) Validate(ctx context.Context, home string, ks Keystone, serviceToken, subject string, o identity.ValidateOptions) (*identity.Token, error) {
 	loc, err := r.location(home)
 	if err != nil {
 		return nil, err
@@ -95,15 +61,15 @@ func (r *Resolver) Validate(ctx context.Context, home string, v Validator, servi
 		failover: isFault,
 		lag:      func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
 		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
-			return v.Validate(ctx, authURL, serviceToken, subject, o)
+			return ks.Validate(ctx, authURL, serviceToken, subject, o)
 		},
 	})
 }
 
 // Write runs fn, an identity write (creating or deleting a user, a project
 // or an application credential), against the primary location. A location
-// other than the primary is refused with a *NotPrimaryError matching
-// ErrNotPrimary, and fn does not run.
+// other than the primary is refused with a *NotPrimaryError, and fn does not
+// run.
 //
 // fn gets an auth_url of the primary and a context bounded by
 // Config.AttemptTimeout. Since a write may not be idempotent, fn is run at

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
 )
 
@@ -195,8 +196,8 @@ func TestAllFailed(t *testing.T) {
 	if diff := cmp.Diff(want, tried); diff != "" {
 		t.Errorf("attempts (-want +got):\n%s", diff)
 	}
-	if !errors.Is(err, ErrAllFailed) || !errors.Is(err, identity.ErrUnavailable) {
-		t.Errorf("error %v does not match ErrAllFailed and identity.ErrUnavailable", err)
+	if !errors.Is(err, identity.ErrUnavailable) {
+		t.Errorf("error %v does not match identity.ErrUnavailable, the error of its attempts", err)
 	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "region: issue from SG: every auth_url failed: ") || strings.Contains(msg, secret) ||
@@ -219,8 +220,12 @@ func TestUnknownHome(t *testing.T) {
 	werr := r.Write(t.Context(), "EU", func(context.Context, string) error { return nil })
 	for _, err := range []error{ierr, verr, werr} {
 		var ue *UnknownLocationError
-		if !errors.As(err, &ue) || !errors.Is(err, ErrUnknownLocation) || !cmp.Equal(ue.Known, []string{"JP", "US", "SG"}) {
-			t.Errorf("error %v, want *UnknownLocationError listing JP, US, SG", err)
+		if !errors.As(err, &ue) {
+			t.Errorf("error %v, want *UnknownLocationError", err)
+			continue
+		}
+		if diff := cmp.Diff([]string{"JP", "US", "SG"}, ue.Known); diff != "" {
+			t.Errorf("known locations (-want +got):\n%s", diff)
 		}
 	}
 	if calls := ks.takeCalls(); len(calls) != 0 {
@@ -242,15 +247,15 @@ func TestCircuitLifecycle(t *testing.T) {
 		wantCalls []string
 		wantState CircuitState
 	}{
-		{name: "first fault", wantCalls: []string{sg1, jp1}, wantState: Closed},
-		{name: "second fault opens", wantCalls: []string{sg1, jp1}, wantState: Open},
-		{name: "open: no traffic", wantCalls: []string{jp1}, wantState: Open},
-		{name: "still cooling down", advance: 29 * time.Second, wantCalls: []string{jp1}, wantState: Open},
-		{name: "probe fails and reopens", advance: time.Second, wantCalls: []string{sg1, jp1}, wantState: Open},
-		{name: "open again: no traffic", wantCalls: []string{jp1}, wantState: Open},
-		{name: "healed but still open", heal: true, advance: 10 * time.Second, wantCalls: []string{jp1}, wantState: Open},
-		{name: "probe succeeds and closes", advance: 20 * time.Second, wantCalls: []string{sg1}, wantState: Closed},
-		{name: "closed: home first", wantCalls: []string{sg1}, wantState: Closed},
+		{name: "first fault", wantCalls: []string{sg1, jp1}, wantState: CircuitClosed},
+		{name: "second fault opens", wantCalls: []string{sg1, jp1}, wantState: CircuitOpen},
+		{name: "open: no traffic", wantCalls: []string{jp1}, wantState: CircuitOpen},
+		{name: "still cooling down", advance: 29 * time.Second, wantCalls: []string{jp1}, wantState: CircuitOpen},
+		{name: "probe fails and reopens", advance: time.Second, wantCalls: []string{sg1, jp1}, wantState: CircuitOpen},
+		{name: "open again: no traffic", wantCalls: []string{jp1}, wantState: CircuitOpen},
+		{name: "healed but still open", heal: true, advance: 10 * time.Second, wantCalls: []string{jp1}, wantState: CircuitOpen},
+		{name: "probe succeeds and closes", advance: 20 * time.Second, wantCalls: []string{sg1}, wantState: CircuitClosed},
+		{name: "closed: home first", wantCalls: []string{sg1}, wantState: CircuitClosed},
 	}
 	for _, st := range steps {
 		clk.Advance(st.advance)
@@ -267,7 +272,7 @@ func TestCircuitLifecycle(t *testing.T) {
 			t.Errorf("%s: state %v, want %v", st.name, got, st.wantState)
 		}
 	}
-	want := AuthURLStats{AuthURL: sg1, Location: "SG", State: Closed, Attempts: 5, Failures: 3, Skipped: 4, Opens: 2}
+	want := AuthURLStats{AuthURL: sg1, Location: "SG", State: CircuitClosed, Attempts: 5, Failures: 3, Skipped: 4, Opens: 2}
 	if diff := cmp.Diff(want, r.Stats().AuthURLs[3]); diff != "" {
 		t.Errorf("sg1 stats (-want +got):\n%s", diff)
 	}
@@ -286,7 +291,7 @@ func TestHalfOpenOneProbe(t *testing.T) {
 	ks.takeCalls()
 	ks.set(sg1, nil)
 	clk.Advance(30 * time.Second)
-	if got := circuitStates(r)[sg1]; got != HalfOpen {
+	if got := circuitStates(r)[sg1]; got != CircuitHalfOpen {
 		t.Fatalf("state %v, want half-open", got)
 	}
 
@@ -319,7 +324,7 @@ func TestHalfOpenOneProbe(t *testing.T) {
 	if diff := cmp.Diff([]string{sg1, jp1}, ks.takeCalls()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if got := circuitStates(r)[sg1]; got != Closed {
+	if got := circuitStates(r)[sg1]; got != CircuitClosed {
 		t.Errorf("state after the probe %v, want closed", got)
 	}
 }
@@ -335,11 +340,11 @@ func TestAllOpen(t *testing.T) {
 		ks.set(u, unavailable(u))
 	}
 	// Everything fails once: every circuit opens.
-	if _, err := r.Issue(t.Context(), "US", ks, testCred, identity.Scope{}); !errors.Is(err, ErrAllFailed) {
-		t.Fatalf("error %v, want ErrAllFailed", err)
+	if _, err := r.Issue(t.Context(), "US", ks, testCred, identity.Scope{}); !errorAs[*AllFailedError](err) {
+		t.Fatalf("error %v, want *AllFailedError", err)
 	}
 	for u, s := range circuitStates(r) {
-		if s != Open {
+		if s != CircuitOpen {
 			t.Errorf("%s: state %v, want open", u, s)
 		}
 	}
@@ -367,7 +372,7 @@ func TestAllOpen(t *testing.T) {
 	if diff := cmp.Diff([]string{us1, jp1, jp2}, ks.takeCalls()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if got := circuitStates(r)[jp2]; got != Closed {
+	if got := circuitStates(r)[jp2]; got != CircuitClosed {
 		t.Errorf("jp2 state %v, want closed", got)
 	}
 	// Now jp2 is closed: no more early probes of the others.
@@ -381,7 +386,7 @@ func TestAllOpen(t *testing.T) {
 
 func TestAllOpenEveryProbeTaken(t *testing.T) {
 	t.Parallel()
-	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	clk := clock.NewManual(time.Unix(1e9, 0))
 	r, err := New(Config{
 		Locations: []Location{{Name: "JP", AuthURLs: []string{jp1}}},
 		Primary:   "JP", FailureThreshold: 1, Clock: clk,
@@ -437,7 +442,7 @@ func TestCallerCancellation(t *testing.T) {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 	// The caller giving up says nothing about sg1's health.
-	if s := r.Stats(); s.AuthURLs[3].State != Closed || s.Failures != 0 {
+	if s := r.Stats(); s.AuthURLs[3].State != CircuitClosed || s.Failures != 0 {
 		t.Errorf("stats %+v: want sg1 closed and no failure", s)
 	}
 	// Already canceled: nothing is sent.
@@ -495,18 +500,6 @@ func TestAttemptTimeout(t *testing.T) {
 	})
 }
 
-func TestFetcher(t *testing.T) {
-	t.Parallel()
-	r, _ := newTestResolver(t, nil)
-	ks := newFakeKeystone()
-	ks.set(us1, unavailable(us1))
-	fetch := r.Fetcher("US", ks, testCred, identity.Scope{ProjectID: "p"})
-	tok, err := fetch(t.Context())
-	if err != nil || tok.AuthURL != jp1 {
-		t.Fatalf("token %v, %v; want from jp1", tok, err)
-	}
-}
-
 func TestWrite(t *testing.T) {
 	t.Parallel()
 	dial := func(u string) error {
@@ -518,23 +511,23 @@ func TestWrite(t *testing.T) {
 		location  string
 		answers   map[string]error
 		wantCalls []string
-		wantErr   error
+		wantErr   func(error) bool // nil: no error
 	}{
 		{name: "primary", location: "JP", wantCalls: []string{jp1}},
-		{name: "replica refused", location: "SG", wantErr: ErrNotPrimary},
-		{name: "unknown", location: "EU", wantErr: ErrUnknownLocation},
+		{name: "replica refused", location: "SG", wantErr: errorAs[*NotPrimaryError]},
+		{name: "unknown", location: "EU", wantErr: errorAs[*UnknownLocationError]},
 		{name: "primary's first auth_url unreachable", location: "JP", answers: map[string]error{jp1: dial(jp1)}, wantCalls: []string{jp1, jp2}},
 		{
 			name: "5xx after sending: not repeated", location: "JP", answers: map[string]error{jp1: statusErr(jp1, 503, identity.ErrUnavailable)},
-			wantCalls: []string{jp1}, wantErr: identity.ErrUnavailable,
+			wantCalls: []string{jp1}, wantErr: errorIs(identity.ErrUnavailable),
 		},
 		{
 			name: "both unreachable", location: "JP", answers: map[string]error{jp1: dial(jp1), jp2: dial(jp2)},
-			wantCalls: []string{jp1, jp2}, wantErr: ErrAllFailed,
+			wantCalls: []string{jp1, jp2}, wantErr: errorAs[*AllFailedError],
 		},
 		{
 			name: "403 is returned", location: "JP", answers: map[string]error{jp1: statusErr(jp1, 403, identity.ErrForbidden)},
-			wantCalls: []string{jp1}, wantErr: identity.ErrForbidden,
+			wantCalls: []string{jp1}, wantErr: errorIs(identity.ErrForbidden),
 		},
 	}
 	for _, tt := range tests {
@@ -552,8 +545,8 @@ func TestWrite(t *testing.T) {
 				calls = append(calls, authURL)
 				return tt.answers[authURL]
 			})
-			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-				t.Fatalf("Write error %v, want %v", err, tt.wantErr)
+			if (tt.wantErr == nil) != (err == nil) || err != nil && !tt.wantErr(err) {
+				t.Fatalf("Write error %v, want the case's error", err)
 			}
 			if diff := cmp.Diff(tt.wantCalls, calls); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
@@ -616,9 +609,9 @@ func TestConcurrent(t *testing.T) {
 	}
 }
 
-// TestPanickingIssuerReleasesProbe: a probe whose Issuer panics does not
+// TestPanickingKeystoneReleasesProbe: a probe whose Keystone panics does not
 // hold the half-open slot forever.
-func TestPanickingIssuerReleasesProbe(t *testing.T) {
+func TestPanickingKeystoneReleasesProbe(t *testing.T) {
 	t.Parallel()
 	r, clk := newTestResolver(t, func(c *Config) { c.FailureThreshold = 1 })
 	ks := newFakeKeystone()
@@ -630,12 +623,12 @@ func TestPanickingIssuerReleasesProbe(t *testing.T) {
 	func() {
 		defer func() {
 			if recover() == nil {
-				t.Error("the Issuer's panic did not propagate")
+				t.Error("the Keystone's panic did not propagate")
 			}
 		}()
-		_, _ = r.Issue(t.Context(), "SG", IssuerFunc(func(context.Context, string, identity.Credential, identity.Scope) (*identity.Token, error) {
-			panic("issuer bug")
-		}), testCred, identity.Scope{})
+		_, _ = r.Issue(t.Context(), "SG", keystoneFuncs{issue: func(context.Context, string, identity.Credential, identity.Scope) (*identity.Token, error) {
+			panic("keystone bug")
+		}}, testCred, identity.Scope{})
 	}()
 	ks.set(sg1, nil)
 	ks.takeCalls()
@@ -643,7 +636,7 @@ func TestPanickingIssuerReleasesProbe(t *testing.T) {
 	if err != nil || tok.AuthURL != sg1 {
 		t.Fatalf("token %v, %v; want the probe to reach sg1", tok, err)
 	}
-	if got := circuitStates(r)[sg1]; got != Closed {
+	if got := circuitStates(r)[sg1]; got != CircuitClosed {
 		t.Errorf("state %v, want closed", got)
 	}
 }

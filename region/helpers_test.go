@@ -3,11 +3,11 @@ package region
 import (
 	"context"
 	"errors"
-	"maps"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
 )
 
@@ -41,9 +41,9 @@ func testConfig() Config {
 
 // newTestResolver builds a Resolver on testConfig with a manual clock;
 // edit adjusts the config first.
-func newTestResolver(t testing.TB, edit func(*Config)) (*Resolver, *fakeClock) {
+func newTestResolver(t testing.TB, edit func(*Config)) (*Resolver, *clock.Manual) {
 	t.Helper()
-	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := clock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	cfg := testConfig()
 	cfg.Clock = clk
 	if edit != nil {
@@ -56,26 +56,8 @@ func newTestResolver(t testing.TB, edit func(*Config)) (*Resolver, *fakeClock) {
 	return r, clk
 }
 
-// fakeClock is a Clock that moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fakeKeystone answers per auth_url with a scripted error (nil: a token)
-// and records every call. It implements Issuer and Validator.
+// and records every call. It implements Keystone.
 type fakeKeystone struct {
 	mu      sync.Mutex
 	answers map[string]error
@@ -144,10 +126,41 @@ func circuitStates(r *Resolver) map[string]CircuitState {
 	return m
 }
 
-// learnedRegions returns a copy of what r has learned.
-func (r *Resolver) learnedRegions() map[string]string {
-	if m := r.learned.Load(); m != nil {
-		return maps.Clone(*m)
+// keystoneFuncs is a Keystone whose methods call its fields, for a test
+// that needs one behaviour (or a bare no-op) rather than fakeKeystone's
+// scripted answers. A nil field fails the call, so a test notices a request
+// it did not expect.
+type keystoneFuncs struct {
+	issue    func(ctx context.Context, authURL string, c identity.Credential, s identity.Scope) (*identity.Token, error)
+	validate func(ctx context.Context, authURL, serviceToken, subjectToken string, o identity.ValidateOptions) (*identity.Token, error)
+}
+
+var (
+	_ Keystone = keystoneFuncs{}
+	_ Keystone = (*fakeKeystone)(nil)
+)
+
+func (k keystoneFuncs) Issue(ctx context.Context, authURL string, c identity.Credential, s identity.Scope) (*identity.Token, error) {
+	if k.issue == nil {
+		return nil, errors.New("region test: unexpected Issue at " + authURL)
 	}
-	return nil
+	return k.issue(ctx, authURL, c, s)
+}
+
+func (k keystoneFuncs) Validate(ctx context.Context, authURL, serviceToken, subjectToken string, o identity.ValidateOptions) (*identity.Token, error) {
+	if k.validate == nil {
+		return nil, errors.New("region test: unexpected Validate at " + authURL)
+	}
+	return k.validate(ctx, authURL, serviceToken, subjectToken, o)
+}
+
+// errorIs returns a check that err matches target with errors.Is.
+func errorIs(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
+// errorAs reports whether err holds an error of type T, with errors.As.
+func errorAs[T error](err error) bool {
+	var target T
+	return errors.As(err, &target)
 }

@@ -3,6 +3,7 @@
 package region_test
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"strings"
@@ -50,13 +51,24 @@ func TestIntegrationFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ic identity.Client
-	cache := tokencache.New(tokencache.Options{})
+	cache, err := tokencache.New(tokencache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { cache.Close() })
 	handle := func(name string) *tokencache.Handle {
 		u := env.MustUser(t, name)
 		cred := identity.Password{UserID: u.ID, Password: u.Password}
 		scope := identity.Scope{ProjectID: u.ProjectID}
-		return cache.Handle(tokencache.KeyOf(cred, scope), r.Fetcher("HOME", &ic, cred, scope))
+		h, err := cache.Handle(tokencache.Key{Credential: cred, Scope: scope},
+			identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
+				return r.Issue(ctx, "HOME", &ic, cred, scope)
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(h.Release)
+		return h
 	}
 	gnc, zjp := handle("gncu00000001"), handle("zjpu00000001")
 
@@ -148,8 +160,8 @@ func TestIntegrationFailover(t *testing.T) {
 	// over to US, which opened home's circuit; the other two went to US
 	// first, home being ordered last.
 	home, us := st.AuthURLs[0], st.AuthURLs[1]
-	threshold := uint64(region.DefaultFailureThreshold)
-	if home.Attempts != 1+threshold || home.Failures != threshold || home.State != region.Open || home.Opens != 1 {
+	const threshold = 3 // region's default FailureThreshold
+	if home.Attempts != 1+threshold || home.Failures != threshold || home.State != region.CircuitOpen || home.Opens != 1 {
 		t.Errorf("home stats %+v: want the cold fetch and %d failures, circuit open", home, threshold)
 	}
 	if st.Failovers != threshold {

@@ -1,11 +1,12 @@
 package region
 
 import (
-	"errors"
 	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
+
+	"github.com/geostack/geostack/clock"
 )
 
 // Resolver answers where a client's Keystone is and talks to it with
@@ -16,9 +17,8 @@ type Resolver struct {
 	names          []string             // locations, configured order
 	byName         map[string]*location // immutable after New
 	configured     map[string]string    // region -> location, immutable
-	learned        atomic.Pointer[map[string]string]
 	attemptTimeout time.Duration
-	clock          Clock
+	clock          clock.Clock
 
 	attempts   atomic.Uint64
 	faults     atomic.Uint64
@@ -34,16 +34,13 @@ type location struct {
 	plan     []*circuit // own first, then the others in configured order
 }
 
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
-
-// New checks cfg and returns a Resolver. Every problem found is reported,
-// joined with errors.Join; each is a *ConfigError matching
-// ErrInvalidConfig. Nothing is half-built: on error the Resolver is nil.
+// New checks cfg and returns a Resolver. Every problem found is reported
+// in one *geostack.ConfigError, matching geostack.ErrInvalidConfig, with
+// the key of each problem. Nothing is half-built: on error the Resolver is
+// nil.
 func New(cfg Config) (*Resolver, error) {
-	if errs := cfg.validate(); len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	r := &Resolver{
 		primary:        cfg.Primary,
@@ -53,17 +50,17 @@ func New(cfg Config) (*Resolver, error) {
 		clock:          cfg.Clock,
 	}
 	if r.attemptTimeout == 0 {
-		r.attemptTimeout = DefaultAttemptTimeout
+		r.attemptTimeout = defaultAttemptTimeout
 	}
 	if r.clock == nil {
-		r.clock = wallClock{}
+		r.clock = clock.System()
 	}
 	threshold, coolDown := cfg.FailureThreshold, cfg.CoolDown
 	if threshold == 0 {
-		threshold = DefaultFailureThreshold
+		threshold = defaultFailureThreshold
 	}
 	if coolDown == 0 {
-		coolDown = DefaultCoolDown
+		coolDown = defaultCoolDown
 	}
 	var all []*circuit
 	for _, l := range cfg.Locations {
@@ -96,44 +93,25 @@ func New(cfg Config) (*Resolver, error) {
 // accepts identity writes.
 func (r *Resolver) Primary() string { return r.primary }
 
-// PrimaryAuthURLs returns the primary location's auth_urls, healthy ones
-// first.
-func (r *Resolver) PrimaryAuthURLs() []string {
-	cs, _ := r.ordered(r.byName[r.primary].circuits)
-	return urlsOf(cs)
-}
-
 // Locations returns the configured location names, in configured order.
 func (r *Resolver) Locations() []string { return slices.Clone(r.names) }
 
-// LocationOf returns the location that holds region: as configured, or as
-// learned from Keystone's parent_region_id (Learn). An unknown region is a
-// *UnknownRegionError matching ErrUnknownRegion. It does not allocate when
+// LocationOf returns the location that holds region, as configured. An
+// unknown region is a
+// *UnknownRegionError. It does not allocate when
 // the region is known.
 func (r *Resolver) LocationOf(region string) (string, error) {
 	if l, ok := r.configured[region]; ok {
 		return l, nil
 	}
-	if m := r.learned.Load(); m != nil {
-		if l, ok := (*m)[region]; ok {
-			return l, nil
-		}
-	}
 	return "", &UnknownRegionError{Region: region, Known: r.knownRegions()}
 }
 
-// knownRegions lists every configured and learned region, sorted.
+// knownRegions lists every configured region, sorted.
 func (r *Resolver) knownRegions() []string {
 	var known []string
 	for reg := range r.configured {
 		known = append(known, reg)
-	}
-	if m := r.learned.Load(); m != nil {
-		for reg := range *m {
-			if _, dup := r.configured[reg]; !dup {
-				known = append(known, reg)
-			}
-		}
 	}
 	sort.Strings(known)
 	return known

@@ -8,27 +8,30 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/geostack/geostack/internal/configerr"
 )
 
-// configErrors flattens New's joined error into "Field: Reason" lines.
-func configErrors(t *testing.T, err error) []string {
+// problem is one config problem as a test compares it.
+type problem struct{ Key, Reason string }
+
+// configProblems checks that New's error is one *configerr.Error matching
+// configerr.ErrInvalid and returns its problems.
+func configProblems(t *testing.T, err error) []problem {
 	t.Helper()
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("error %v does not match ErrInvalidConfig", err)
+	if !errors.Is(err, configerr.ErrInvalid) {
+		t.Errorf("error %v does not match configerr.ErrInvalid", err)
 	}
-	var out []string
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		var ce *ConfigError
-		if !errors.As(e, &ce) {
-			t.Fatalf("error %T %v is not a *ConfigError", e, e)
-		}
-		if !strings.HasPrefix(e.Error(), "region: ") {
-			t.Errorf("message %q does not start with the package name", e)
-		}
-		out = append(out, ce.Field+": "+ce.Reason)
+	var ce *configerr.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %T %v is not a *configerr.Error", err, err)
+	}
+	var out []problem
+	for _, p := range ce.Problems {
+		out = append(out, problem{p.Key, p.Reason})
 	}
 	return out
 }
@@ -38,18 +41,18 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 	tests := []struct {
 		name string
 		edit func(*Config)
-		want []string
+		want []problem
 	}{
 		{name: "valid", edit: func(*Config) {}},
 		{
 			name: "nothing",
 			edit: func(c *Config) { *c = Config{} },
-			want: []string{"Locations: no location configured", "Primary: no primary location"},
+			want: []problem{{"locations", "no location configured"}, {"primary", "no primary location"}},
 		},
 		{
 			name: "primary unknown",
 			edit: func(c *Config) { c.Primary = "EU" },
-			want: []string{"Primary: primary is not a configured location"},
+			want: []problem{{"primary", `primary "EU" is not a configured location`}},
 		},
 		{
 			name: "names",
@@ -57,9 +60,9 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 				c.Locations[1].Name = ""
 				c.Locations[2].Name = "JP"
 			},
-			want: []string{
-				"Locations[1].Name: empty location name",
-				"Locations[2].Name: duplicate location name (also Locations[0])",
+			want: []problem{
+				{"locations[1].name", "empty location name"},
+				{"locations[2].name", `duplicate location name "JP" (also locations[0])`},
 			},
 		},
 		{
@@ -67,22 +70,24 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 			edit: func(c *Config) {
 				c.Locations[0].AuthURLs = []string{"keystone.jp:5000", "ftp://jp.example/v3", "https://", "https://admin:pw@jp.example/v3", "https://jp1.example.test/identity/"}
 				c.Locations[1].AuthURLs = nil
-				c.Locations[2].AuthURLs = []string{"http://sg.example/v3?x=1", "::"}
+				c.Locations[2].AuthURLs = []string{"http://sg.example/v3?x=1", "::", "", "jp.example/v3"}
 			},
-			want: []string{
-				`Locations[0].AuthURLs[0]: auth URL: scheme "keystone.jp" is not http or https`,
-				`Locations[0].AuthURLs[1]: auth URL: scheme "ftp" is not http or https`,
-				"Locations[0].AuthURLs[2]: auth URL: has no host",
-				"Locations[0].AuthURLs[3]: auth URL: must not hold user information",
-				"Locations[1].AuthURLs: location has no auth_url",
-				"Locations[2].AuthURLs[0]: auth URL: must not hold a query or a fragment",
-				"Locations[2].AuthURLs[1]: auth URL: does not parse",
+			want: []problem{
+				{"locations[0].auth_urls[0]", `auth_url has the scheme "keystone.jp", not http or https`},
+				{"locations[0].auth_urls[1]", `auth_url has the scheme "ftp", not http or https`},
+				{"locations[0].auth_urls[2]", "auth_url has no host"},
+				{"locations[0].auth_urls[3]", "auth_url must not hold user information"},
+				{"locations[1].auth_urls", "location has no auth_url"},
+				{"locations[2].auth_urls[0]", "auth_url must not hold a query or a fragment"},
+				{"locations[2].auth_urls[1]", "auth_url does not parse as a URL"},
+				{"locations[2].auth_urls[2]", "auth_url is empty"},
+				{"locations[2].auth_urls[3]", "auth_url is not an absolute http or https URL"},
 			},
 		},
 		{
 			name: "duplicate auth_url across locations, spelled differently",
 			edit: func(c *Config) { c.Locations[2].AuthURLs = []string{"HTTPS://JP2.example.test/identity/"} },
-			want: []string{"Locations[2].AuthURLs[0]: duplicate auth_url (also Locations[0].AuthURLs[1])"},
+			want: []problem{{"locations[2].auth_urls[0]", `duplicate auth_url "HTTPS://JP2.example.test/identity/" (also locations[0].auth_urls[1])`}},
 		},
 		{
 			name: "regions",
@@ -90,11 +95,11 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 				c.Locations[0].Regions = []string{"TYO1", "TYO1", ""}
 				c.Locations[2].Regions = []string{"SIN1", "SJC1", "US"}
 			},
-			want: []string{
-				"Locations[0].Regions[1]: region listed twice in location JP",
-				"Locations[0].Regions[2]: empty region name or leading/trailing space",
-				"Locations[2].Regions[1]: region is in two locations: US and SG",
-				"Locations[2].Regions[2]: region has the name of another location (Locations[1])",
+			want: []problem{
+				{"locations[0].regions[1]", `region "TYO1" listed twice in location JP`},
+				{"locations[0].regions[2]", `empty region name or leading/trailing space: ""`},
+				{"locations[2].regions[1]", `region "SJC1" is in two locations: US and SG`},
+				{"locations[2].regions[2]", `region "US" has the name of another location (locations[1])`},
 			},
 		},
 		{
@@ -102,7 +107,11 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 			edit: func(c *Config) {
 				c.FailureThreshold, c.CoolDown, c.AttemptTimeout = -1, -1, -1
 			},
-			want: []string{"FailureThreshold: negative", "CoolDown: negative", "AttemptTimeout: negative"},
+			want: []problem{
+				{"failure_threshold", "-1 is negative"},
+				{"cool_down", "-1ns is negative"},
+				{"attempt_timeout", "-1ns is negative"},
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -111,7 +120,7 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 			cfg := testConfig()
 			tt.edit(&cfg)
 			r, err := New(cfg)
-			if diff := cmp.Diff(tt.want, configErrors(t, err)); diff != "" {
+			if diff := cmp.Diff(tt.want, configProblems(t, err)); diff != "" {
 				t.Errorf("New errors (-want +got):\n%s", diff)
 			}
 			if (err == nil) != (r != nil) {
@@ -123,18 +132,28 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 
 func TestConfigErrorRedactsPassword(t *testing.T) {
 	t.Parallel()
-	for _, u := range []string{
-		"https://admin:" + secret + "@jp.example/v3",
-		"admin:" + secret + "@jp.example:5000/v3", // no scheme: parses with no user
-		"https://" + secret + "@jp.example/v3",    // a token as the user name
-		"//admin:" + secret + "@jp.example/v3",
-	} {
-		cfg := testConfig()
-		cfg.Locations[0].AuthURLs = []string{u}
-		_, err := New(cfg)
-		if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v", err), secret) {
-			t.Errorf("New error %q: want an error without the secret", err)
-		}
+	tests := []struct{ name, url string }{
+		{"user and password", "https://admin:" + secret + "@jp.example/v3"},
+		{"no scheme: parses with no user", "admin:" + secret + "@jp.example:5000/v3"},
+		{"a token as the user name", "https://" + secret + "@jp.example/v3"},
+		{"scheme-relative", "//admin:" + secret + "@jp.example/v3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig()
+			cfg.Locations[0].AuthURLs = []string{tt.url}
+			_, err := New(cfg)
+			want := []problem{{"locations[0].auth_urls[0]", "auth_url must not hold user information"}}
+			if diff := cmp.Diff(want, configProblems(t, err)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+				if got := fmt.Sprintf(verb, err); strings.Contains(got, secret) {
+					t.Errorf("New error with %s shows the secret: %s", verb, got)
+				}
+			}
+		})
 	}
 }
 
@@ -147,7 +166,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := []any{r.attemptTimeout, r.byName["JP"].circuits[0].threshold, r.byName["JP"].circuits[0].coolDown}
-	want := []any{DefaultAttemptTimeout, DefaultFailureThreshold, DefaultCoolDown}
+	want := []any{defaultAttemptTimeout, defaultFailureThreshold, defaultCoolDown}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
@@ -156,98 +175,38 @@ func TestDefaults(t *testing.T) {
 func TestLocationOf(t *testing.T) {
 	t.Parallel()
 	r, _ := newTestResolver(t, nil)
-	if err := r.Learn([]RegionInfo{{ID: "JP"}, {ID: "KIX2", ParentID: "OSA1"}, {ID: "SG"}, {ID: "SIN2", ParentID: "SG"}}); err != nil {
-		t.Fatal(err)
-	}
+	known := []string{"OSA1", "SIN1", "SJC1", "TYO1"}
 	tests := []struct {
 		region, want string
-		err          error
+		unknown      bool
 	}{
 		{region: "TYO1", want: "JP"},
+		{region: "OSA1", want: "JP"},
+		{region: "SJC1", want: "US"},
 		{region: "SIN1", want: "SG"},
-		{region: "SIN2", want: "SG"}, // learned: parent is the location
-		{region: "KIX2", want: "JP"}, // learned: parent is a configured region
-		{region: "JP", want: "JP"},   // the location's own Keystone region
-		{region: "LON1", err: ErrUnknownRegion},
-		{region: "", err: ErrUnknownRegion},
+		// Only configured regions are known: a location's name is not a
+		// region unless it is configured as one.
+		{region: "JP", unknown: true},
+		{region: "LON1", unknown: true},
+		{region: "tyo1", unknown: true},
+		{region: "", unknown: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.region, func(t *testing.T) {
 			t.Parallel()
 			got, err := r.LocationOf(tt.region)
-			if !errors.Is(err, tt.err) || got != tt.want {
-				t.Errorf("LocationOf(%q) = %q, %v; want %q, %v", tt.region, got, err, tt.want, tt.err)
-			}
-		})
-	}
-	_, err := r.LocationOf("LON1")
-	var ue *UnknownRegionError
-	if !errors.As(err, &ue) {
-		t.Fatalf("error %T, want *UnknownRegionError", err)
-	}
-	if diff := cmp.Diff([]string{"JP", "KIX2", "OSA1", "SG", "SIN1", "SIN2", "SJC1", "TYO1"}, ue.Known); diff != "" {
-		t.Errorf("known regions (-want +got):\n%s", diff)
-	}
-}
-
-func TestLearn(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		regions []RegionInfo
-		want    map[string]string
-		errs    int
-	}{
-		{
-			name: "tree of the test server",
-			regions: []RegionInfo{
-				{ID: "JP"}, {ID: "US"}, {ID: "SG"},
-				{ID: "TYO1", ParentID: "JP"}, {ID: "OSA1", ParentID: "JP"},
-				{ID: "SJC1", ParentID: "US"}, {ID: "SIN1", ParentID: "SG"},
-				{ID: "TYO2", ParentID: "JP"},
-			},
-			want: map[string]string{"JP": "JP", "US": "US", "SG": "SG", "TYO2": "JP"},
-		},
-		{
-			name:    "grandchildren and strangers",
-			regions: []RegionInfo{{ID: "AZ-A", ParentID: "TYO3"}, {ID: "TYO3", ParentID: "JP"}, {ID: "RegionOne"}, {ID: "Orphan", ParentID: "Nowhere"}},
-			want:    map[string]string{"AZ-A": "JP", "TYO3": "JP"},
-		},
-		{
-			name:    "configured region placed elsewhere by Keystone",
-			regions: []RegionInfo{{ID: "SIN1", ParentID: "JP"}, {ID: "NEW1", ParentID: "US"}},
-			errs:    1,
-		},
-		{
-			name:    "cycle",
-			regions: []RegionInfo{{ID: "A", ParentID: "B"}, {ID: "B", ParentID: "A"}},
-			errs:    2,
-		},
-		{
-			name:    "listed twice",
-			regions: []RegionInfo{{ID: "X1", ParentID: "JP"}, {ID: "X1", ParentID: "US"}, {ID: ""}},
-			errs:    2,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			r, _ := newTestResolver(t, nil)
-			if err := r.Learn([]RegionInfo{{ID: "BEFORE", ParentID: "US"}}); err != nil {
-				t.Fatal(err)
-			}
-			err := r.Learn(tt.regions)
-			if tt.errs > 0 {
-				if !errors.Is(err, ErrRegionTree) || len(err.(interface{ Unwrap() []error }).Unwrap()) != tt.errs {
-					t.Fatalf("Learn error %v, want %d errors matching ErrRegionTree", err, tt.errs)
+			if !tt.unknown {
+				if err != nil || got != tt.want {
+					t.Errorf("LocationOf(%q) = %q, %v; want %q", tt.region, got, err, tt.want)
 				}
-				// Nothing is half-applied.
-				tt.want = map[string]string{"BEFORE": "US"}
-			} else if err != nil {
-				t.Fatal(err)
+				return
 			}
-			if diff := cmp.Diff(tt.want, r.learnedRegions()); diff != "" {
-				t.Errorf("learned (-want +got):\n%s", diff)
+			var ue *UnknownRegionError
+			if !errors.As(err, &ue) || got != "" {
+				t.Fatalf("LocationOf(%q) = %q, %v; want an *UnknownRegionError", tt.region, got, err)
+			}
+			if diff := cmp.Diff(UnknownRegionError{Region: tt.region, Known: known}, *ue); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -299,8 +258,8 @@ func baseOrder(r *Resolver, home string) []string { return urlsOf(r.byName[home]
 func TestPrimaryAndLocations(t *testing.T) {
 	t.Parallel()
 	r, _ := newTestResolver(t, nil)
-	got := []any{r.Primary(), r.PrimaryAuthURLs(), r.Locations()}
-	want := []any{"JP", []string{jp1, jp2}, []string{"JP", "US", "SG"}}
+	got := []any{r.Primary(), r.Locations()}
+	want := []any{"JP", []string{"JP", "US", "SG"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -1,13 +1,13 @@
 package region_test
 
 import (
+	"context"
 	"errors"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 
@@ -26,10 +26,19 @@ import (
 func TestCloudWarmCache(t *testing.T) {
 	t.Parallel()
 	c := newCloud(t, testserver.Options{TokenLifetime: time.Hour})
-	clk := &timerClock{ManualClock: c.clk}
-	cache := tokencache.New(tokencache.Options{Clock: clk, Jitter: -1, ExpiryMargin: -1})
+	cache, err := tokencache.New(tokencache.Options{Clock: c.clk, Jitter: -1, ExpiryMargin: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { cache.Close() })
-	h := cache.Handle(tokencache.KeyOf(user, scope), c.r.Fetcher("SG", c.id, user, scope))
+	src := identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
+		return c.r.Issue(ctx, "SG", c.id, user, scope)
+	})
+	h, err := cache.Handle(tokencache.Key{Credential: user, Scope: scope}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Release)
 	pc := tokencache.NewProviderClient(h, nil)
 
 	ctx := t.Context()
@@ -52,7 +61,7 @@ func TestCloudWarmCache(t *testing.T) {
 	}
 	lifetime := first.Expiry.Sub(c.clk.Now())
 	for _, at := range []time.Duration{0, lifetime / 2, lifetime * 3 / 4, lifetime * 9 / 10, lifetime - time.Second} {
-		clk.Set(first.Expiry.Add(at - lifetime))
+		c.clk.Set(first.Expiry.Add(at - lifetime))
 		if err := listFlavors(); err != nil {
 			t.Fatalf("%v into the token's life, Keystone down: nova call failed: %v", at, err)
 		}
@@ -61,74 +70,32 @@ func TestCloudWarmCache(t *testing.T) {
 		}
 	}
 
-	clk.Set(first.Expiry.Add(time.Second))
+	c.clk.Set(first.Expiry.Add(time.Second))
 	_, err = h.Token(ctx)
 	var fe *tokencache.FetchError
-	if !errors.As(err, &fe) || !errors.Is(err, region.ErrAllFailed) || !errors.Is(err, identity.ErrUnavailable) {
-		t.Fatalf("after expiry: %v, want a *tokencache.FetchError wrapping region.ErrAllFailed", err)
+	var all *region.AllFailedError
+	if !errors.As(err, &fe) || !errors.As(err, &all) || !errors.Is(err, identity.ErrUnavailable) {
+		t.Fatalf("after expiry: %v, want a *tokencache.FetchError wrapping a *region.AllFailedError", err)
 	}
 	if err := listFlavors(); err == nil {
 		t.Fatal("after expiry with Keystone down: nova call succeeded")
 	}
 
+	// Keystone is back, but the failure is remembered until its backoff
+	// has passed: no caller asks Keystone again before fe.Retry.
 	c.srv.ClearFaults()
+	before := c.keystoneRequests()
+	if err := listFlavors(); err == nil {
+		t.Fatal("Keystone back, inside the failure's backoff: nova call succeeded without a fetch")
+	}
+	if diff := cmp.Diff(before, c.keystoneRequests()); diff != "" {
+		t.Errorf("Keystone requests inside the backoff (-before +after):\n%s", diff)
+	}
+	c.clk.Set(fe.Retry)
 	if err := listFlavors(); err != nil {
-		t.Fatalf("Keystone back: %v", err)
+		t.Fatalf("Keystone back, backoff over: %v", err)
 	}
-}
-
-// timerClock adds AfterFunc to the test server's manual clock, for the
-// token cache: timers fire synchronously from Set, in time order.
-type timerClock struct {
-	*testserver.ManualClock
-	mu     sync.Mutex
-	timers []*manualTimer
-}
-
-type manualTimer struct {
-	c    *timerClock
-	at   time.Time
-	f    func()
-	done bool // fired or stopped
-}
-
-func (c *timerClock) AfterFunc(d time.Duration, f func()) tokencache.Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &manualTimer{c: c, at: c.Now().Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-func (t *manualTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	if t.done {
-		return false
-	}
-	t.done = true
-	return true
-}
-
-// Set moves the clock to now and fires every timer due by then.
-func (c *timerClock) Set(now time.Time) {
-	c.ManualClock.Set(now)
-	for {
-		c.mu.Lock()
-		var due *manualTimer
-		c.timers = slices.DeleteFunc(c.timers, func(t *manualTimer) bool { return t.done })
-		for _, t := range c.timers {
-			if !t.at.After(now) && (due == nil || t.at.Before(due.at)) {
-				due = t
-			}
-		}
-		if due != nil {
-			due.done = true
-		}
-		c.mu.Unlock()
-		if due == nil {
-			return
-		}
-		due.f()
+	if diff := cmp.Diff(map[string]int64{"SG": 2}, c.issuedAt("gncu00000001")); diff != "" {
+		t.Errorf("tokens issued per location (-want +got):\n%s", diff)
 	}
 }

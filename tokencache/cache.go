@@ -2,92 +2,125 @@ package tokencache
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"sync"
 
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/typednil"
 )
 
-// FetchFunc issues a new token. It is called by at most one goroutine at a
-// time per Handle, under a context that carries the values of the caller
-// that triggered it but not its cancellation, bounded by
-// Options.FetchTimeout and cancelled by Close. It must honour that context.
-// region.Resolver.Fetcher returns one.
-type FetchFunc func(ctx context.Context) (*identity.Token, error)
-
-// Cache holds one Handle per Key. It is safe for concurrent use. The zero
-// Cache is not usable; call New.
+// Cache holds the tokens of many identities, one entry per Key, each shared
+// by every Handle of its Key. It is safe for concurrent use. The zero Cache
+// is not usable; call New.
 type Cache struct {
 	opts Options
+	// idKey keys the fingerprints that name entries in slots: random, so
+	// that no fingerprint is an oracle for a secret outside this process.
+	idKey []byte
 
 	// closing is cancelled by Close; it cancels fetches in flight.
 	closing context.Context
 	cancel  context.CancelFunc
 
-	mu      sync.Mutex
-	handles map[Key]*Handle
-	closed  bool
+	mu     sync.Mutex
+	slots  map[string]*slot
+	closed bool
+	// dropped sums the counters of entries dropped from slots, so that
+	// Stats never goes down.
+	dropped Stats
 	// wg counts fetches and timer callbacks running; Add happens only
 	// under mu while !closed, so Close's Wait sees every one.
 	wg sync.WaitGroup
 }
 
-// New returns a Cache configured by opts. It panics if an option is out of
-// range (the message names it): options are code, not input.
-func New(opts Options) *Cache {
+// New returns a Cache configured by opts. Options out of range are a
+// *geostack.ConfigError listing each, matching geostack.ErrInvalidConfig.
+func New(opts Options) (*Cache, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Cache{
-		opts:    opts.withDefaults(),
+		opts:    o,
+		idKey:   key,
 		closing: ctx,
 		cancel:  cancel,
-		handles: make(map[Key]*Handle),
-	}
+		slots:   make(map[string]*slot),
+	}, nil
 }
 
-// Handle returns the Handle of key, creating it with fetch if it does not
-// exist yet. Every call with the same key returns the same *Handle, and
-// fetch is used only by the call that created it: all callers of a key
-// must pass equivalent functions. A Handle created after Close returns
-// ErrClosed. Handle panics if fetch is nil.
-func (c *Cache) Handle(key Key, fetch FetchFunc) *Handle {
-	if fetch == nil {
-		panic("tokencache: Handle called with a nil FetchFunc")
+// errNoSource is the cause of Handle's error for a nil TokenSource.
+var errNoSource = errors.New("tokencache: Handle needs a TokenSource")
+
+// Handle returns a new Handle on the entry of key, whose token src fetches.
+// Every Handle of one Key shares one token, so a thousand clients of one
+// identity and scope take one token between them.
+//
+// The entry fetches through the source of its oldest Handle not yet
+// released; when that one is released, the next one's source takes over.
+// So the sources of one Key must be interchangeable: each must issue tokens
+// for key's identity and scope, whatever else tells them apart (an HTTP
+// client, TLS settings, the order of the auth_urls they try). Tokens that
+// may not stand in for each other need Keys of different Kind.
+//
+// Release the Handle when done with it. An entry no Handle holds any more
+// is dropped once its token expires; until then a new Handle of its Key
+// picks the token up without a fetch.
+//
+// Handle fails with ErrClosed after Close, and with an error matching
+// identity.ErrInvalidCredential for a nil credential or a nil src.
+func (c *Cache) Handle(key Key, src identity.TokenSource) (*Handle, error) {
+	if key.Credential == nil || typednil.Is(key.Credential) {
+		return nil, &identity.Error{Op: "handle", Kind: identity.ErrInvalidCredential, Err: errors.New("tokencache: Key has no credential")}
 	}
+	if src == nil || typednil.Is(src) {
+		return nil, &identity.Error{Op: "handle", Kind: identity.ErrInvalidCredential, Err: errNoSource}
+	}
+	id := identity.Fingerprint(c.idKey, key.Credential, key.Scope) + "/" + key.Kind
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if h, ok := c.handles[key]; ok {
-		return h
-	}
-	h := &Handle{c: c, key: key, fetch: fetch, countReads: c.opts.CountReads}
-	h.cur.Store(expiredEntry)
 	if c.closed {
-		h.cur.Store(closedEntry)
+		return nil, ErrClosed
 	}
-	c.handles[key] = h
-	return h
+	s, ok := c.slots[id]
+	if !ok {
+		s = newSlot(c, id, key)
+		c.slots[id] = s
+	}
+	h := &Handle{s: s, src: src}
+	s.mu.Lock()
+	s.handles = append(s.handles, h)
+	s.mu.Unlock()
+	return h, nil
 }
 
-// Invalidate drops the token of key if it is still rejectedID, and reports
-// whether it did. See Handle.Invalidate.
-func (c *Cache) Invalidate(key Key, rejectedID string) bool {
-	c.mu.Lock()
-	h := c.handles[key]
-	c.mu.Unlock()
-	return h != nil && h.Invalidate(rejectedID)
-}
-
-// Stats returns the sum of the counters of every Handle.
+// Stats returns the sum of the counters of every entry.
 func (c *Cache) Stats() Stats {
 	c.mu.Lock()
-	hs := make([]*Handle, 0, len(c.handles))
-	for _, h := range c.handles {
-		hs = append(hs, h)
+	ss := make([]*slot, 0, len(c.slots))
+	for _, s := range c.slots {
+		ss = append(ss, s)
 	}
 	c.mu.Unlock()
-	var s Stats
-	for _, h := range hs {
-		s.add(h.Stats())
+	c.mu.Lock()
+	st := c.dropped
+	c.mu.Unlock()
+	for _, s := range ss {
+		st.add(s.stats())
 	}
-	return s
+	return st
+}
+
+// len reports how many entries the cache holds: one per Key that a live
+// Handle holds or whose token has not expired yet.
+func (c *Cache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.slots)
 }
 
 // Close stops every timer, cancels every fetch in flight and waits until
@@ -101,13 +134,13 @@ func (c *Cache) Close() error {
 		return nil
 	}
 	c.closed = true
-	hs := make([]*Handle, 0, len(c.handles))
-	for _, h := range c.handles {
-		hs = append(hs, h)
+	ss := make([]*slot, 0, len(c.slots))
+	for _, s := range c.slots {
+		ss = append(ss, s)
 	}
 	c.mu.Unlock()
-	for _, h := range hs {
-		h.close()
+	for _, s := range ss {
+		s.close()
 	}
 	c.cancel()
 	c.wg.Wait()
@@ -127,9 +160,26 @@ func (c *Cache) enter() bool {
 	return true
 }
 
-// emit passes ev to the OnEvent hook, if any.
-func (c *Cache) emit(ev Event) {
-	if c.opts.OnEvent != nil {
-		c.opts.OnEvent(ev)
+// drop removes s from the cache if it is still there and idle: no Handle
+// holds it, no fetch runs for it, and it holds neither a usable token nor a
+// failure still in its backoff (which a new Handle of the key must get, so
+// that clients that come and go do not each try a wrong password again).
+// c.mu is taken; s.mu must not be held.
+func (c *Cache) drop(s *slot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.slots[s.id] != s {
+		return
+	}
+	s.mu.Lock()
+	e := s.cur.Load()
+	idle := len(s.handles) == 0 && s.fetching == 0 && !e.usable() && e.state != stateFailed
+	if idle {
+		s.stopTimers()
+	}
+	s.mu.Unlock()
+	if idle {
+		delete(c.slots, s.id)
+		c.dropped.add(s.stats())
 	}
 }

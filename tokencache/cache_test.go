@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"strings"
 	"sync"
@@ -17,90 +16,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/configerr"
 )
-
-// fetcher is a FetchFunc for tests: it issues tokens "tok-1", "tok-2", …
-// of a fixed lifetime on a fake clock, or fails with err, optionally
-// holding each call until gate is closed.
-type fetcher struct {
-	clock *fakeClock
-	life  time.Duration
-
-	mu    sync.Mutex
-	calls int
-	err   error
-	gate  chan struct{}
-}
-
-func (f *fetcher) fetch(ctx context.Context) (*identity.Token, error) {
-	f.mu.Lock()
-	f.calls++
-	n, err, gate := f.calls, f.err, f.gate
-	f.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	now := f.clock.Now()
-	return &identity.Token{ID: fmt.Sprintf("tok-%d", n), IssuedAt: now, ExpiresAt: now.Add(f.life), Expiry: now.Add(f.life)}, nil
-}
-
-func (f *fetcher) Calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls
-}
-
-func (f *fetcher) set(err error, gate chan struct{}) {
-	f.mu.Lock()
-	f.err, f.gate = err, gate
-	f.mu.Unlock()
-}
-
-// setup returns a cache on a fake clock with jitter off, so that a 1-hour
-// token goes stale at 45m and expires at 59m30s, and the Handle of a
-// fetcher of such tokens. The cache is closed when the test ends, and the
-// clock must then have no timer left.
-func setup(t *testing.T, opts Options) (*Cache, *Handle, *fetcher, *fakeClock) {
-	t.Helper()
-	clock := newFakeClock()
-	opts.Clock = clock
-	if opts.Jitter == 0 {
-		opts.Jitter = -1
-	}
-	c := New(opts)
-	f := &fetcher{clock: clock, life: time.Hour}
-	h := c.Handle("key", f.fetch)
-	t.Cleanup(func() {
-		c.Close()
-		if n := clock.Pending(); n != 0 {
-			t.Errorf("%d timers pending after Close", n)
-		}
-	})
-	return c, h, f, clock
-}
-
-func mustToken(t *testing.T, h *Handle) string {
-	t.Helper()
-	tok, err := h.Token(t.Context())
-	if err != nil {
-		t.Fatalf("Token: %v", err)
-	}
-	return tok.ID
-}
-
-func (h *Handle) state() state {
-	if e := h.cur.Load(); e != nil {
-		return e.state
-	}
-	return stateExpired
-}
 
 func TestStateMachine(t *testing.T) {
 	t.Parallel()
@@ -136,15 +53,15 @@ func TestStateMachine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				_, h, f, clock := setup(t, Options{})
+				_, h, f, clk := setup(t, Options{})
 				if got := mustToken(t, h); got != "tok-1" {
 					t.Fatalf("first Token = %q, want tok-1", got)
 				}
-				start := clock.Now()
+				start := clk.Now()
 				for i, s := range tt.steps {
-					clock.Advance(start.Add(s.advance).Sub(clock.Now()))
+					clk.Set(start.Add(s.advance))
 					if got := h.state(); got != s.wantState {
-						t.Errorf("step %d: state = %d, want %d", i, got, s.wantState)
+						t.Errorf("step %d: state = %v, want %v", i, got, s.wantState)
 					}
 					if s.read {
 						if got := mustToken(t, h); got != s.wantID {
@@ -163,7 +80,10 @@ func TestStateMachine(t *testing.T) {
 
 func TestRefreshWindow(t *testing.T) {
 	t.Parallel()
-	o := Options{}.withDefaults()
+	o, err := Options{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		life time.Duration
 		want time.Duration // without jitter
@@ -182,7 +102,7 @@ func TestRefreshWindow(t *testing.T) {
 			if got := o.refreshWindow(tt.life, 0); got != tt.want {
 				t.Errorf("window without jitter = %v, want %v", got, tt.want)
 			}
-			hi := tt.want + time.Duration(float64(tt.want)*DefaultJitter)
+			hi := tt.want + time.Duration(float64(tt.want)*defaultJitter)
 			for _, u := range []float64{0.25, 0.5, 0.999999} {
 				if got := o.refreshWindow(tt.life, u); got < tt.want || got > hi {
 					t.Errorf("window(u=%v) = %v, want within [%v, %v]", u, got, tt.want, hi)
@@ -197,27 +117,25 @@ func TestRefreshWindow(t *testing.T) {
 func TestJitterSpreadsRefreshes(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
-		c := New(Options{Clock: clock})
-		defer c.Close()
+		clk := newClock()
+		c := mustNew(t, Options{Clock: clk})
 		const n = 50
 		hs := make([]*Handle, n)
 		for i := range hs {
-			f := &fetcher{clock: clock, life: time.Hour}
-			hs[i] = c.Handle(Key(fmt.Sprint(i)), f.fetch)
+			hs[i] = mustHandle(t, c, testKey(fmt.Sprint("u", i)), &fetcher{clock: clk, life: time.Hour})
 			mustToken(t, hs[i])
 		}
-		start := clock.Now()
+		start := clk.Now()
 		firstStale, lastStale := time.Duration(-1), time.Duration(0)
-		for clock.Now().Sub(start) < 46*time.Minute {
-			clock.Advance(time.Second)
+		for clk.Now().Sub(start) < 46*time.Minute {
+			clk.Advance(time.Second)
 			stale := 0
 			for _, h := range hs {
 				if h.state() != stateFresh {
 					stale++
 				}
 			}
-			el := clock.Now().Sub(start)
+			el := clk.Now().Sub(start)
 			if stale > 0 && firstStale < 0 {
 				firstStale = el
 			}
@@ -237,7 +155,10 @@ func TestJitterSpreadsRefreshes(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	t.Parallel()
-	o := Options{}.withDefaults()
+	o, err := Options{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		n      int
 		lo, hi time.Duration
@@ -259,50 +180,27 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-// countingHandler counts log records by level.
-type countingHandler struct {
-	mu     sync.Mutex
-	levels map[slog.Level]int
-}
-
-func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.levels == nil {
-		h.levels = map[slog.Level]int{}
-	}
-	h.levels[r.Level]++
-	return nil
-}
-func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
-func (h *countingHandler) counts() map[slog.Level]int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return maps.Clone(h.levels)
-}
-
 // TestFailedRefreshKeepsServing fails every refresh in the window: reads
 // keep getting the valid token, tries back off, the episode is logged
 // once, and once the token expires the caller gets a *FetchError that
-// wraps the cause.
+// wraps the cause; it is remembered until its Retry, when the next caller
+// fetches again.
 func TestFailedRefreshKeepsServing(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		logs := &countingHandler{}
-		c, h, f, clock := setup(t, Options{Logger: slog.New(logs)})
+		c, h, f, clk := setup(t, Options{Logger: slog.New(logs)})
 		mustToken(t, h)
 		down := &identity.Error{Op: "issue", Kind: identity.ErrUnavailable, Status: 503}
 		f.set(down, nil)
 
-		clock.Advance(45 * time.Minute)
+		clk.Advance(45 * time.Minute)
 		for range 14 * 60 { // one read a second through the window
 			if got := mustToken(t, h); got != "tok-1" {
 				t.Fatalf("Token = %q during failing refreshes, want tok-1", got)
 			}
 			synctest.Wait()
-			clock.Advance(time.Second)
+			clk.Advance(time.Second)
 		}
 		s := c.Stats()
 		if s.Failures < 10 || s.Failures > 40 {
@@ -315,14 +213,23 @@ func TestFailedRefreshKeepsServing(t *testing.T) {
 			t.Errorf("logs (-want +got):\n%s", diff)
 		}
 
-		clock.Advance(time.Minute) // past expiry
+		clk.Advance(time.Minute) // past expiry
 		_, err := h.Token(t.Context())
 		var ferr *FetchError
 		if !errors.As(err, &ferr) || !errors.Is(err, identity.ErrUnavailable) {
 			t.Fatalf("Token after expiry = %v, want a *FetchError matching identity.ErrUnavailable", err)
 		}
+		if !ferr.Retry.After(clk.Now()) {
+			t.Fatalf("FetchError.Retry = %v, want after now %v", ferr.Retry, clk.Now())
+		}
 
 		f.set(nil, nil)
+		calls := f.Calls()
+		clk.Set(ferr.Retry.Add(-time.Nanosecond))
+		if _, err := h.Token(t.Context()); err != ferr || f.Calls() != calls {
+			t.Errorf("Token just before Retry = %v after %d new fetches, want the same FetchError without a fetch", err, f.Calls()-calls)
+		}
+		clk.Set(ferr.Retry)
 		if got := mustToken(t, h); got == "tok-1" {
 			t.Errorf("Token after recovery = tok-1, want a new token")
 		}
@@ -337,11 +244,11 @@ func TestFailedRefreshKeepsServing(t *testing.T) {
 func TestOneBackgroundRefresh(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, h, f, clock := setup(t, Options{CountReads: true})
+		c, h, f, clk := setup(t, Options{})
 		mustToken(t, h)
 		gate := make(chan struct{})
 		f.set(nil, gate)
-		clock.Advance(50 * time.Minute)
+		clk.Advance(50 * time.Minute)
 		var wg sync.WaitGroup
 		for range 100 {
 			wg.Go(func() {
@@ -350,13 +257,15 @@ func TestOneBackgroundRefresh(t *testing.T) {
 				}
 			})
 		}
-		wg.Wait()
+		wg.Wait() // every read returned while the refresh was held
 		close(gate)
 		synctest.Wait()
-		got := c.Stats()
-		want := Stats{Issued: 2, StaleHits: 100, Refreshes: 1} // the first read waited: not a hit
-		if diff := cmp.Diff(want, got); diff != "" {
+		want := Stats{Issued: 2, Refreshes: 1} // no caller waited: Coalesced 0
+		if diff := cmp.Diff(want, c.Stats()); diff != "" {
 			t.Errorf("Stats (-want +got):\n%s", diff)
+		}
+		if got := f.Calls(); got != 2 {
+			t.Errorf("%d fetches, want 2: the first and one refresh", got)
 		}
 		if got := mustToken(t, h); got != "tok-2" {
 			t.Errorf("Token after refresh = %q, want tok-2", got)
@@ -364,28 +273,42 @@ func TestOneBackgroundRefresh(t *testing.T) {
 	})
 }
 
+// TestColdCacheCoalesces makes 100 callers wait on a cold entry, through
+// one Handle or a Handle each: one fetch serves them all.
 func TestColdCacheCoalesces(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		c, h, f, _ := setup(t, Options{})
-		gate := make(chan struct{})
-		f.set(nil, gate)
-		var wg sync.WaitGroup
-		for range 100 {
-			wg.Go(func() {
-				if got := mustToken(t, h); got != "tok-1" {
-					t.Errorf("Token = %q, want tok-1", got)
+	for _, perCaller := range []bool{false, true} {
+		t.Run(fmt.Sprintf("handle per caller=%t", perCaller), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				c, h, f, _ := setup(t, Options{})
+				gate := make(chan struct{})
+				f.set(nil, gate)
+				var wg sync.WaitGroup
+				for range 100 {
+					hc := h
+					if perCaller {
+						hc = mustHandle(t, c, testKey("u1"), &fetcher{clock: f.clock, life: time.Hour})
+					}
+					wg.Go(func() {
+						if got := mustToken(t, hc); got != "tok-1" {
+							t.Errorf("Token = %q, want tok-1", got)
+						}
+					})
+				}
+				synctest.Wait() // everyone is waiting on the one fetch
+				close(gate)
+				wg.Wait()
+				want := Stats{Issued: 1, Coalesced: 99}
+				if diff := cmp.Diff(want, c.Stats()); diff != "" {
+					t.Errorf("Stats (-want +got):\n%s", diff)
+				}
+				if got := f.Calls(); got != 1 {
+					t.Errorf("%d fetches through the oldest Handle's source, want 1", got)
 				}
 			})
-		}
-		synctest.Wait() // everyone is waiting on the one fetch
-		close(gate)
-		wg.Wait()
-		want := Stats{Issued: 1, Coalesced: 99}
-		if diff := cmp.Diff(want, c.Stats()); diff != "" {
-			t.Errorf("Stats (-want +got):\n%s", diff)
-		}
-	})
+		})
+	}
 }
 
 func TestWaitCancelled(t *testing.T) {
@@ -409,6 +332,9 @@ func TestWaitCancelled(t *testing.T) {
 		if !errors.As(err, &werr) || !errors.Is(err, context.Canceled) {
 			t.Errorf("Token with cancelled ctx = %v, want a *WaitError matching context.Canceled", err)
 		}
+		if werr != nil && werr.Identity != testKey("u1").describe() {
+			t.Errorf("WaitError.Identity = %q, want %q", werr.Identity, testKey("u1").describe())
+		}
 		close(gate)
 		if got := <-patient; got != "tok-1" {
 			t.Errorf("other caller got %q, want tok-1: one caller giving up must not fail the fetch", got)
@@ -419,14 +345,14 @@ func TestWaitCancelled(t *testing.T) {
 func TestFetchTimeout(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
-		c := New(Options{Clock: clock, FetchTimeout: time.Second})
-		defer c.Close()
-		f := &fetcher{clock: clock, life: time.Hour, gate: make(chan struct{})}
-		h := c.Handle("k", f.fetch)
+		clk := newClock()
+		c := mustNew(t, Options{Clock: clk, FetchTimeout: time.Second})
+		f := &fetcher{clock: clk, life: time.Hour, gate: make(chan struct{})}
+		h := mustHandle(t, c, testKey("u1"), f)
 		_, err := h.Token(t.Context()) // synctest's clock runs the timeout
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("Token with hung fetch = %v, want context.DeadlineExceeded", err)
+		var ferr *FetchError
+		if !errors.As(err, &ferr) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Token with hung fetch = %v, want a *FetchError matching context.DeadlineExceeded", err)
 		}
 	})
 }
@@ -437,23 +363,22 @@ func TestFetchTimeout(t *testing.T) {
 func TestOldTokenRefreshes(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
-		c := New(Options{Clock: clock})
-		defer c.Close()
+		clk := newClock()
+		c := mustNew(t, Options{Clock: clk})
 		var calls atomic.Int64
-		h := c.Handle("k", func(context.Context) (*identity.Token, error) {
+		h := mustHandle(t, c, testKey("u1"), identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
 			n := calls.Add(1)
-			now := clock.Now()
+			now := clk.Now()
 			// Granted an hour, but only 10 minutes are left.
 			return &identity.Token{ID: fmt.Sprint("tok-", n), IssuedAt: now.Add(-50 * time.Minute), ExpiresAt: now.Add(10 * time.Minute), Expiry: now.Add(10 * time.Minute)}, nil
-		})
+		}))
 		if got := mustToken(t, h); got != "tok-1" {
 			t.Fatalf("Token = %q, want tok-1", got)
 		}
 		if got := mustToken(t, h); got != "tok-1" || calls.Load() != 1 {
 			t.Fatalf("second Token = %q after %d fetches, want tok-1 without a fetch", got, calls.Load())
 		}
-		clock.Advance(DefaultBackoffMin)
+		clk.Advance(defaultBackoffMin)
 		mustToken(t, h)
 		synctest.Wait()
 		if got := calls.Load(); got != 2 {
@@ -464,24 +389,26 @@ func TestOldTokenRefreshes(t *testing.T) {
 
 func TestBadFetch(t *testing.T) {
 	t.Parallel()
-	now := newFakeClock().Now()
 	tests := []struct {
 		name string
 		tok  *identity.Token
 		want error
 	}{
 		{"no token", nil, errNoToken},
-		{"expired", &identity.Token{ID: "x", Expiry: now}, errExpiredToken},
+		{"expired", &identity.Token{ID: "x", Expiry: t0}, errExpiredToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := New(Options{Clock: newFakeClock()})
-			defer c.Close()
-			h := c.Handle("k", func(context.Context) (*identity.Token, error) { return tt.tok, nil })
+			c := mustNew(t, Options{Clock: newClock()})
+			h := mustHandle(t, c, testKey("u1"), identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) { return tt.tok, nil }))
 			_, err := h.Token(t.Context())
-			if !errors.Is(err, tt.want) {
-				t.Errorf("Token = %v, want %v", err, tt.want)
+			var ferr *FetchError
+			if !errors.As(err, &ferr) || !errors.Is(err, tt.want) {
+				t.Errorf("Token = %v, want a *FetchError matching %v", err, tt.want)
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "tokencache: ") {
+				t.Errorf("error %q does not start with the package name", err)
 			}
 		})
 	}
@@ -493,12 +420,14 @@ func TestInvalidate(t *testing.T) {
 		name      string
 		rejected  string
 		callers   int
+		perCaller bool // a Handle per caller instead of one shared Handle
 		wantDrops int
 		wantID    string
 	}{
-		{"current token", "tok-1", 1, 1, "tok-2"},
-		{"an older token", "tok-0", 1, 0, "tok-1"},
-		{"many reports of one token", "tok-1", 100, 1, "tok-2"},
+		{"current token", "tok-1", 1, false, 1, "tok-2"},
+		{"an older token", "tok-0", 1, false, 0, "tok-1"},
+		{"many reports of one token", "tok-1", 100, false, 1, "tok-2"},
+		{"many reports from a Handle each", "tok-1", 100, true, 1, "tok-2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -509,11 +438,15 @@ func TestInvalidate(t *testing.T) {
 				var drops atomic.Int64
 				var wg sync.WaitGroup
 				for range tt.callers {
+					hc := h
+					if tt.perCaller {
+						hc = mustHandle(t, c, testKey("u1"), f)
+					}
 					wg.Go(func() {
-						if c.Invalidate("key", tt.rejected) {
+						if hc.Invalidate(tt.rejected) {
 							drops.Add(1)
 						}
-						if got := mustToken(t, h); got != tt.wantID {
+						if got := mustToken(t, hc); got != tt.wantID {
 							t.Errorf("Token = %q, want %q", got, tt.wantID)
 						}
 					})
@@ -531,25 +464,41 @@ func TestInvalidate(t *testing.T) {
 			})
 		})
 	}
-	if New(Options{}).Invalidate("unknown", "x") {
-		t.Error("Invalidate of an unknown key reported a drop")
+}
+
+// TestInvalidateWithoutToken: a Handle whose entry holds no token has
+// nothing to drop.
+func TestInvalidateWithoutToken(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	c := mustNew(t, Options{Clock: clk})
+	f := &fetcher{clock: clk, life: time.Hour}
+	h := mustHandle(t, c, testKey("u1"), f)
+	if h.Invalidate("x") {
+		t.Error("Invalidate of an entry without a token reported a drop")
+	}
+	if got := f.Calls(); got != 0 {
+		t.Errorf("Invalidate fetched %d times", got)
 	}
 }
 
 // TestClose closes a cache with a token on its timers and a fetch in
-// flight: Close cancels the fetch, stops the timers (setup checks) and
-// returns once everything ended (synctest fails the test on a goroutine
-// left blocked); afterwards Token returns ErrClosed.
+// flight: Close cancels the fetch, stops the timers and returns once
+// everything ended (synctest fails the test on a goroutine left blocked);
+// afterwards Token returns ErrClosed and Handle fails.
 func TestClose(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
-		c := New(Options{Clock: clock})
-		f1 := &fetcher{clock: clock, life: time.Hour}
-		h1 := c.Handle("ready", f1.fetch)
+		clk := newClock()
+		c, err := New(Options{Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f1 := &fetcher{clock: clk, life: time.Hour}
+		h1 := mustHandle(t, c, testKey("ready"), f1)
 		mustToken(t, h1)
-		f2 := &fetcher{clock: clock, life: time.Hour, gate: make(chan struct{})}
-		h2 := c.Handle("hung", f2.fetch)
+		f2 := &fetcher{clock: clk, life: time.Hour, gate: make(chan struct{})}
+		h2 := mustHandle(t, c, testKey("hung"), f2)
 		errc := make(chan error)
 		go func() {
 			_, err := h2.Token(context.Background())
@@ -562,128 +511,225 @@ func TestClose(t *testing.T) {
 		if err := <-errc; !errors.Is(err, ErrClosed) && !errors.Is(err, context.Canceled) {
 			t.Errorf("waiter after Close got %v, want ErrClosed", err)
 		}
-		if n := clock.Pending(); n != 0 {
+		if n := clk.Pending(); n != 0 {
 			t.Errorf("%d timers pending after Close", n)
 		}
-		for _, h := range []*Handle{h1, h2, c.Handle("new", f1.fetch)} {
+		for _, h := range []*Handle{h1, h2} {
 			if _, err := h.Token(t.Context()); !errors.Is(err, ErrClosed) {
-				t.Errorf("Token(%s) after Close = %v, want ErrClosed", h.Key(), err)
+				t.Errorf("Token(%v) after Close = %v, want ErrClosed", h, err)
 			}
 		}
-		clock.Advance(2 * time.Hour) // nothing fires
+		if h, err := c.Handle(testKey("new"), f1); !errors.Is(err, ErrClosed) || h != nil {
+			t.Errorf("Handle after Close = %v, %v; want nil, ErrClosed", h, err)
+		}
+		clk.Advance(2 * time.Hour) // nothing fires
+		if got := f1.Calls() + f2.Calls(); got != 2 {
+			t.Errorf("%d fetches, want 2: none after Close", got)
+		}
 		if err := c.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
 		}
 	})
 }
 
+// TestHandleIsShared: every Handle call returns a new Handle, and Handles
+// of one Key share one entry and one token; other Keys have their own.
 func TestHandleIsShared(t *testing.T) {
 	t.Parallel()
-	c := New(Options{})
-	defer c.Close()
-	f := func(context.Context) (*identity.Token, error) { return nil, nil }
-	if c.Handle("a", f) != c.Handle("a", f) {
-		t.Error("two Handle calls with one key returned different Handles")
+	clk := newClock()
+	c := mustNew(t, Options{Clock: clk})
+	f := &fetcher{clock: clk, life: time.Hour}
+	a1, a2 := mustHandle(t, c, testKey("a"), f), mustHandle(t, c, testKey("a"), f)
+	b := mustHandle(t, c, testKey("b"), f)
+	if a1 == a2 {
+		t.Error("two Handle calls with one key returned the same Handle")
 	}
-	if c.Handle("a", f) == c.Handle("b", f) {
-		t.Error("two keys share a Handle")
+	if a1.s != a2.s {
+		t.Error("two Handles of one key do not share the entry")
+	}
+	if a1.s == b.s {
+		t.Error("two keys share an entry")
+	}
+	got := []string{mustToken(t, a1), mustToken(t, a2), mustToken(t, b)}
+	if diff := cmp.Diff([]string{"tok-1", "tok-1", "tok-2"}, got); diff != "" {
+		t.Errorf("tokens of a1, a2, b (-want +got):\n%s", diff)
+	}
+	if got := c.len(); got != 2 {
+		t.Errorf("Cache.len() = %d, want 2", got)
 	}
 }
 
 func TestOptionsOutOfRange(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		o    Options
 		name string
+		o    Options
+		want []string // problem keys; nil: valid
 	}{
-		{Options{RefreshShare: 1}, "RefreshShare"},
-		{Options{RefreshShare: -0.1}, "RefreshShare"},
-		{Options{RefreshFloor: -1}, "RefreshFloor"},
-		{Options{Jitter: 2}, "Jitter"},
-		{Options{Jitter: math.NaN()}, "Jitter"},
-		{Options{FetchTimeout: -time.Second}, "FetchTimeout"},
-		{Options{BackoffMin: time.Minute, BackoffMax: time.Second}, "BackoffMax"},
-	}
-	if err := (Options{}).Validate(); err != nil {
-		t.Errorf("zero Options: %v", err)
+		{"zero", Options{}, nil},
+		{"jitter and margin disabled", Options{Jitter: -1, ExpiryMargin: -1}, nil},
+		{"refresh share 1", Options{RefreshShare: 1}, []string{"refresh_share"}},
+		{"negative refresh share", Options{RefreshShare: -0.1}, []string{"refresh_share"}},
+		{"NaN refresh share", Options{RefreshShare: math.NaN()}, []string{"refresh_share"}},
+		{"negative refresh floor", Options{RefreshFloor: -1}, []string{"refresh_floor"}},
+		{"jitter over 1", Options{Jitter: 2}, []string{"jitter"}},
+		{"NaN jitter", Options{Jitter: math.NaN()}, []string{"jitter"}},
+		{"negative fetch timeout", Options{FetchTimeout: -time.Second}, []string{"fetch_timeout"}},
+		{"negative backoff min", Options{BackoffMin: -time.Second}, []string{"backoff_min"}},
+		{"backoff max below min", Options{BackoffMin: time.Minute, BackoffMax: time.Second}, []string{"backoff_max"}},
+		{"every problem at once",
+			Options{RefreshShare: 2, RefreshFloor: -1, Jitter: 2, FetchTimeout: -1, BackoffMin: time.Minute, BackoffMax: time.Second},
+			[]string{"refresh_share", "refresh_floor", "jitter", "fetch_timeout", "backoff_max"}},
 	}
 	for _, tt := range tests {
-		o := tt.o
-		var oe *OptionError
-		if err := o.Validate(); !errors.As(err, &oe) || oe.Option != tt.name {
-			t.Errorf("Validate(%+v) = %v, want an *OptionError for %s", o, err, tt.name)
-		}
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("New(%+v) did not panic", o)
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := New(tt.o)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("New(%+v): %v", tt.o, err)
 				}
-			}()
-			New(o)
-		}()
+				c.Close()
+				return
+			}
+			var ce *configerr.Error
+			if c != nil || !errors.Is(err, configerr.ErrInvalid) || !errors.As(err, &ce) {
+				t.Fatalf("New(%+v) = %v, %v; want nil and a *configerr.Error", tt.o, c, err)
+			}
+			var keys []string
+			for _, p := range ce.Problems {
+				keys = append(keys, p.Key)
+			}
+			if diff := cmp.Diff(tt.want, keys); diff != "" {
+				t.Errorf("problem keys (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
-func TestKeyOf(t *testing.T) {
+// TestEntryIdentity checks which Keys share an entry: the same identity,
+// scope and kind do; another password, scope or kind does not. The entry's
+// name and description hold no secret.
+func TestEntryIdentity(t *testing.T) {
 	t.Parallel()
-	scope := identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"}
-	a := identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: "secret-one"}
-	b := a
-	b.Password = "secret-two"
-	if KeyOf(a, scope) != KeyOf(a, scope) {
-		t.Error("KeyOf is not deterministic")
+	base := testKey("gncu00000001")
+	otherPassword := base
+	otherPassword.Credential = identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: "another-SECRET"}
+	otherScope := base
+	otherScope.Scope = identity.Scope{ProjectName: "gnct00000002", ProjectDomainName: "gnc"}
+	withKind := func(k Key, kind string) Key { k.Kind = kind; return k }
+	tests := []struct {
+		name   string
+		a, b   Key
+		shared bool
+	}{
+		{"same identity and scope", base, testKey("gncu00000001"), true},
+		{"two passwords", base, otherPassword, false},
+		{"two scopes", base, otherScope, false},
+		{"two locations", withKind(base, "location=JP"), withKind(base, "location=SG"), false},
+		{"with and without catalog", base, withKind(base, "nocatalog"), false},
 	}
-	if KeyOf(a, scope) == KeyOf(b, scope) {
-		t.Error("two passwords share a key")
-	}
-	if KeyOf(a, scope) == KeyOf(a, identity.Scope{}) {
-		t.Error("two scopes share a key")
-	}
-	if KeyOfLocation(a, scope, "JP") == KeyOfLocation(a, scope, "SG") {
-		t.Error("two locations share a key")
-	}
-	for _, k := range []Key{KeyOf(a, scope), KeyOfLocation(a, scope, "JP")} {
-		if strings.Contains(string(k), a.Password) {
-			t.Errorf("key %q holds the secret", k)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock()
+			c := mustNew(t, Options{Clock: clk})
+			fa, fb := &fetcher{clock: clk, life: time.Hour}, &fetcher{clock: clk, life: time.Hour}
+			ha, hb := mustHandle(t, c, tt.a, fa), mustHandle(t, c, tt.b, fb)
+			ta, err := ha.Token(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb, err := hb.Token(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ha.s == hb.s; got != tt.shared {
+				t.Errorf("shared entry = %t, want %t", got, tt.shared)
+			}
+			wantCalls := []int{1, 1}
+			if tt.shared {
+				wantCalls = []int{1, 0}
+			}
+			if diff := cmp.Diff(wantCalls, []int{fa.Calls(), fb.Calls()}); diff != "" {
+				t.Errorf("fetches of a, b (-want +got):\n%s", diff)
+			}
+			if (ta == tb) != tt.shared {
+				t.Errorf("one *Token served to both: %t, want %t", ta == tb, tt.shared)
+			}
+			for _, h := range []*Handle{ha, hb} {
+				for _, s := range []string{h.s.id, h.s.key.describe()} {
+					if strings.Contains(s, "SECRET") {
+						t.Errorf("entry name or description %q holds the password", s)
+					}
+				}
+			}
+		})
 	}
 }
 
-// TestEvents follows one token through its life with the OnEvent hook.
-func TestEvents(t *testing.T) {
+// TestLifecycle follows one token through its life: issued, stale, a
+// failed refresh, recovered, invalidated, issued again, stale and expired,
+// checking the entry's state, its counters and the log at each step.
+func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		var got []string
-		record := func(ev Event) {
-			mu.Lock()
-			defer mu.Unlock()
-			s := ev.Kind.String()
-			if ev.Failures > 0 {
-				s += fmt.Sprint("#", ev.Failures)
-			}
-			got = append(got, s)
+		logs := &countingHandler{}
+		c, h, f, clk := setup(t, Options{Logger: slog.New(logs)})
+		steps := []struct {
+			name      string
+			do        func()
+			wantState state
+			wantStats Stats
+			wantLogs  map[slog.Level]int
+		}{
+			{"issued", func() { mustToken(t, h) },
+				stateFresh, Stats{Issued: 1}, nil},
+			{"stale", func() { clk.Advance(45 * time.Minute) },
+				stateStale, Stats{Issued: 1}, nil},
+			{"refresh failed: served, retried after a backoff", func() {
+				f.set(errors.New("down"), nil)
+				if got := mustToken(t, h); got != "tok-1" {
+					t.Errorf("Token = %q, want tok-1", got)
+				}
+			}, stateRefreshing, Stats{Issued: 1, Refreshes: 1, Failures: 1}, map[slog.Level]int{slog.LevelWarn: 1}},
+			{"backoff over: stale again", func() { f.set(nil, nil); clk.Advance(time.Second) },
+				stateStale, Stats{Issued: 1, Refreshes: 1, Failures: 1}, map[slog.Level]int{slog.LevelWarn: 1}},
+			{"recovered", func() { mustToken(t, h) },
+				stateFresh, Stats{Issued: 2, Refreshes: 2, Failures: 1}, map[slog.Level]int{slog.LevelWarn: 1, slog.LevelInfo: 1}},
+			{"invalidated", func() {
+				if !h.Invalidate("tok-3") {
+					t.Error("Invalidate(tok-3) dropped nothing")
+				}
+			}, stateExpired, Stats{Issued: 2, Refreshes: 2, Failures: 1, Invalidations: 1}, map[slog.Level]int{slog.LevelWarn: 1, slog.LevelInfo: 1}},
+			{"nothing happens without a token", func() {
+				if n := clk.Pending(); n != 0 {
+					t.Errorf("%d timers pending without a token", n)
+				}
+				clk.Advance(59 * time.Minute)
+			}, stateExpired, Stats{Issued: 2, Refreshes: 2, Failures: 1, Invalidations: 1}, map[slog.Level]int{slog.LevelWarn: 1, slog.LevelInfo: 1}},
+			{"issued again", func() { mustToken(t, h) },
+				stateFresh, Stats{Issued: 3, Refreshes: 2, Failures: 1, Invalidations: 1}, map[slog.Level]int{slog.LevelWarn: 1, slog.LevelInfo: 1}},
+			{"stale again", func() { clk.Advance(45 * time.Minute) },
+				stateStale, Stats{Issued: 3, Refreshes: 2, Failures: 1, Invalidations: 1}, map[slog.Level]int{slog.LevelWarn: 1, slog.LevelInfo: 1}},
+			{"expired unread", func() { clk.Advance(14*time.Minute + 30*time.Second) },
+				stateExpired, Stats{Issued: 3, Refreshes: 2, Failures: 1, Invalidations: 1}, map[slog.Level]int{slog.LevelWarn: 1, slog.LevelInfo: 1}},
 		}
-		_, h, f, clock := setup(t, Options{OnEvent: record})
-		mustToken(t, h)                 // issued
-		clock.Advance(45 * time.Minute) // stale
-		f.set(errors.New("down"), nil)
-		mustToken(t, h) // fetch-failed#1
-		synctest.Wait()
-		f.set(nil, nil)
-		clock.Advance(time.Second) // the backoff ends
-		mustToken(t, h)            // issued, recovered#1
-		synctest.Wait()
-		h.Invalidate("tok-3")           // invalidated
-		clock.Advance(59 * time.Minute) // nothing: no token
-		mustToken(t, h)                 // issued
-		clock.Advance(59*time.Minute + 30*time.Second)
-		// stale, expired
-		want := []string{"issued", "stale", "fetch-failed#1", "issued", "recovered#1", "invalidated", "issued", "stale", "expired"}
-		mu.Lock()
-		defer mu.Unlock()
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("events (-want +got):\n%s", diff)
+		for _, s := range steps {
+			s.do()
+			synctest.Wait()
+			if got := h.state(); got != s.wantState {
+				t.Errorf("%s: state %v, want %v", s.name, got, s.wantState)
+			}
+			if diff := cmp.Diff(s.wantStats, c.Stats()); diff != "" {
+				t.Errorf("%s: Stats (-want +got):\n%s", s.name, diff)
+			}
+			if diff := cmp.Diff(s.wantLogs, logs.counts()); diff != "" {
+				t.Errorf("%s: logs (-want +got):\n%s", s.name, diff)
+			}
+		}
+		if got := f.Calls(); got != 4 {
+			t.Errorf("%d fetches, want 4", got)
 		}
 	})
 }
@@ -695,27 +741,26 @@ func TestEvents(t *testing.T) {
 func TestUnrenewableTokenRefreshedOnce(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
-		c := New(Options{Clock: clock, Jitter: -1})
-		t.Cleanup(func() { c.Close() })
-		end := clock.Now().Add(time.Hour)
-		var calls int
-		h := c.Handle("key", func(ctx context.Context) (*identity.Token, error) {
-			calls++
-			now := clock.Now()
-			return &identity.Token{ID: fmt.Sprintf("tok-%d", calls), IssuedAt: now, ExpiresAt: end, Expiry: end}, nil
-		})
+		clk := newClock()
+		c := mustNew(t, Options{Clock: clk, Jitter: -1})
+		end := clk.Now().Add(time.Hour)
+		var calls atomic.Int64
+		h := mustHandle(t, c, testKey("u1"), identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
+			n := calls.Add(1)
+			now := clk.Now()
+			return &identity.Token{ID: fmt.Sprintf("tok-%d", n), IssuedAt: now, ExpiresAt: end, Expiry: end}, nil
+		}))
 		mustToken(t, h)
-		clock.Advance(44 * time.Minute)
+		clk.Advance(44 * time.Minute)
 		for m := 45; m < 60; m++ {
-			clock.Advance(time.Minute)
+			clk.Advance(time.Minute)
 			if _, err := h.Token(t.Context()); err != nil && m < 59 {
 				t.Fatalf("at %dm: %v", m, err)
 			}
 			synctest.Wait()
 		}
-		if calls < 2 || calls > 3 {
-			t.Errorf("%d fetches for one unrenewable token, want the first, one refresh and at most one after expiry", calls)
+		if n := calls.Load(); n < 2 || n > 3 {
+			t.Errorf("%d fetches for one unrenewable token, want the first, one refresh and at most one after expiry", n)
 		}
 	})
 }

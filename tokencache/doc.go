@@ -2,12 +2,28 @@
 // between every client, service and region of a process.
 //
 // A token is valid in every location of the cloud, so the cache key is the
-// identity and the scope (KeyOf), never the auth_url. A Handle is the cache
-// entry of one key; clients keep it and read the token through it:
+// identity and the scope (Key), never the auth_url. The cache wraps a
+// token source (an identity.TokenSource that issues tokens, usually through
+// region.Resolver.Issue); each client holds a Handle on the entry of its
+// Key and reads the token through it:
 //
-//	c := tokencache.New(tokencache.Options{})
-//	h := c.Handle(tokencache.KeyOf(cred, scope), fetch)
+//	c, err := tokencache.New(tokencache.Options{})
+//	h, err := c.Handle(tokencache.Key{Credential: cred, Scope: scope}, src)
+//	defer h.Release()
 //	provider := tokencache.NewProviderClient(h, nil) // every ServiceClient built on it carries the cached token
+//
+// Every Handle of one Key shares one token; the entry fetches through the
+// source of its oldest Handle still held (see Cache.Handle). An entry no
+// Handle holds any more is dropped when its token expires, so clients that
+// come and go (one per tenant) do not grow the cache. A Handle is itself an
+// identity.TokenSource, so wrapping one in another Cache is harmless: the
+// outer cache fetches only when the inner one has a new token.
+//
+// Entries are named by an HMAC of the identity, its secret and the scope
+// under a key of the Cache's own, random per process: no name, log line or
+// error is an oracle for guessing a password. Logs and errors describe an
+// entry by its user and scope (names or ids), never by anything derived
+// from the secret.
 //
 // # Reads
 //
@@ -43,7 +59,12 @@
 // once per request), and the next try waits an exponential, jittered
 // backoff. A fetch that fails when no valid token is left returns a
 // *FetchError wrapping the cause, so errors.Is(err, identity.ErrUnavailable)
-// and the like work.
+// and the like work. That failure is remembered for the same jittered,
+// growing backoff: every caller in the window gets it at once, with the
+// time of the next attempt in FetchError.Retry, and no new fetch starts. A
+// wrong password therefore costs Keystone one attempt per backoff window
+// whatever the call rate, not one per call, and feeds Keystone's lockout
+// counter accordingly.
 //
 // # Rejected tokens
 //
@@ -106,15 +127,15 @@
 //
 // # Observing
 //
-// Stats counts tokens issued, reads served fresh or stale, refreshes,
-// failures, coalesced waiters and invalidations. Reads are counted by
-// Handle.Transport; plain Token calls only with Options.CountReads, which
-// costs an atomic add per read. Options.Logger gets one record per failure
-// episode and one per recovery; Options.OnEvent gets every Event.
+// Stats counts tokens issued or taken from the shared tier, refreshes,
+// failures, coalesced waiters and invalidations, per entry (Handle.Stats)
+// or for the whole cache (Cache.Stats). Reads are not counted: a counter
+// on the read path would cost more than the read (BenchmarkTokenRead).
+// Options.Logger gets one record per failure episode and one per recovery.
 //
 // # Lifetime
 //
 // Every goroutine and timer the cache starts ends on Close. After Close,
-// Token returns ErrClosed. A FetchFunc must honour its context, or Close
+// Token returns ErrClosed. A TokenSource must honour its context, or Close
 // waits for it.
 package tokencache

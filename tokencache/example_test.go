@@ -28,13 +28,20 @@ func Example() {
 	cred := identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: testserver.UserPassword}
 	scope := identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"}
 	idc := &identity.Client{}
-	fetch := func(ctx context.Context) (*identity.Token, error) {
+	fetch := identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
 		return idc.Issue(ctx, srv.AuthURL("JP"), cred, scope)
-	}
+	})
 
-	cache := tokencache.New(tokencache.Options{})
+	cache, err := tokencache.New(tokencache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer cache.Close()
-	h := cache.Handle(tokencache.KeyOf(cred, scope), fetch)
+	h, err := cache.Handle(tokencache.Key{Credential: cred, Scope: scope}, fetch)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Release()
 	provider := tokencache.NewProviderClient(h, &http.Client{})
 
 	tok, err := h.Token(ctx)

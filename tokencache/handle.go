@@ -3,14 +3,17 @@ package tokencache
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
 )
 
@@ -21,26 +24,26 @@ const (
 	// stateFresh: the token is served as is.
 	stateFresh state = iota
 	// stateStale: the refresh window is open and no refresh runs; the
-	// first reader swaps in the entry's next (stateRefreshing) entry and
-	// starts the refresh.
+	// first reader to swap in a stateRefreshing entry starts the refresh.
 	stateStale
 	// stateRefreshing: the refresh window is open and a refresh runs or
 	// waits out its backoff; the token is served.
 	stateRefreshing
 	// stateExpired: no usable token; readers wait for a fetch.
 	stateExpired
-	// stateClosed: the cache is closed.
+	// stateFailed: no usable token and the last fetch failed; readers get
+	// its error at once until the backoff timer publishes stateExpired.
+	stateFailed
+	// stateClosed: the cache is closed or the Handle released.
 	stateClosed
 )
 
-// entry is what a Handle publishes. It is immutable: every change of state
+// entry is what a slot publishes. It is immutable: every change of state
 // publishes a new entry.
 type entry struct {
 	tok   *identity.Token
 	state state
-	// next is, for a stateStale entry, the stateRefreshing entry of the
-	// same token, allocated in advance so that readers never allocate.
-	next *entry
+	err   *FetchError // stateFailed
 }
 
 // usable reports whether e holds a token that may be served.
@@ -53,169 +56,262 @@ var (
 	closedEntry  = &entry{state: stateClosed}
 )
 
-func newStaleEntry(tok *identity.Token) *entry {
-	return &entry{tok: tok, state: stateStale, next: &entry{tok: tok, state: stateRefreshing}}
-}
-
-// flightKey is the single key of a Handle's singleflight group.
+// flightKey is the single key of a slot's singleflight group.
 const flightKey = "token"
 
-// Handle is the cache entry of one Key. Clients keep a Handle and call
-// Token for every request. It is safe for concurrent use.
+// Handle is one holder's hold on a cache entry: a client keeps its Handle
+// and calls Token for every request. It is safe for concurrent use and
+// implements identity.TokenSource.
 type Handle struct {
-	c     *Cache
-	key   Key
-	fetch FetchFunc
+	s        *slot
+	src      identity.TokenSource
+	released atomic.Bool
+}
+
+var _ identity.TokenSource = (*Handle)(nil)
+
+// Token returns the cached token. A fresh or stale token is returned at
+// once, without a lock, a clock read, an allocation or a write to shared
+// memory; a stale one also starts the background refresh if none runs.
+// When no usable token is cached, Token waits for the one coalesced fetch,
+// or until ctx ends (*WaitError wrapping ctx.Err()). A failed fetch returns
+// a *FetchError, which every caller gets until its backoff has passed, so
+// that a wrong password costs Keystone one request per backoff, not one
+// per call. After Close or Release, Token returns ErrClosed (it may still
+// serve a fresh token it holds). The token is shared: callers must not
+// modify it.
+func (h *Handle) Token(ctx context.Context) (*identity.Token, error) {
+	if e := h.s.cur.Load(); e.state == stateFresh {
+		return e.tok, nil
+	}
+	if h.released.Load() {
+		return nil, ErrClosed
+	}
+	return h.s.token(ctx)
+}
+
+// Invalidate drops the cached token if its id is still rejectedID (a
+// compare-and-swap), and reports whether it did. Call it when a service
+// rejected the token; the next Token fetches a new one. Callers that
+// report a token already replaced change nothing, so many callers
+// reporting the same rejected token cause one refetch. It affects every
+// Handle of the Key.
+// A released Handle invalidates nothing.
+func (h *Handle) Invalidate(rejectedID string) bool {
+	if h.released.Load() {
+		return false
+	}
+	return h.s.invalidate(rejectedID)
+}
+
+// Stats returns the counters of the Handle's entry, which every Handle of
+// its Key shares.
+func (h *Handle) Stats() Stats { return h.s.stats() }
+
+// Release gives the Handle up. Its entry fetches through the next Handle's
+// source from then on; an entry with no Handle left is dropped when its
+// token expires. Release is idempotent.
+func (h *Handle) Release() {
+	if h.released.Swap(true) {
+		return
+	}
+	s := h.s
+	s.mu.Lock()
+	s.handles = slices.DeleteFunc(s.handles, func(o *Handle) bool { return o == h })
+	last := len(s.handles) == 0
+	s.mu.Unlock()
+	if last {
+		s.c.drop(s)
+	}
+}
+
+// Format prints the Handle's Key described (user, scope and kind, never a
+// secret) and the state of its token, with every verb.
+func (h *Handle) Format(f fmt.State, verb rune) {
+	if h == nil {
+		fmt.Fprint(f, "tokencache.Handle(nil)")
+		return
+	}
+	fmt.Fprintf(f, "tokencache.Handle{%s, %s}", h.s.key.describe(), h.s.cur.Load().state)
+}
+
+func (s state) String() string {
+	switch s {
+	case stateFresh:
+		return "fresh"
+	case stateStale:
+		return "stale"
+	case stateRefreshing:
+		return "refreshing"
+	case stateExpired:
+		return "no token"
+	case stateFailed:
+		return "failed"
+	}
+	return "closed"
+}
+
+// slot is the cache entry of one Key, shared by its Handles.
+type slot struct {
+	c   *Cache
+	id  string // fingerprint and kind: the key of Cache.slots
+	key Key
 
 	// cur is the published entry, never nil: expiredEntry until the
 	// first fetch.
 	cur atomic.Pointer[entry]
-	// countReads is Options.CountReads.
-	countReads bool
-	// _ keeps the counters, which readers write, off the cache line of
-	// cur, which readers only load.
-	_         [64]byte
-	hits      counter
-	staleHits counter
 
 	flight singleflight.Group
 
 	// mu serialises the publishers of cur (fetches, timers, Invalidate,
-	// close). Readers never take it; their one write is the CAS from a
-	// stale entry to its refreshing successor.
+	// close) and guards what follows. Readers never take it; their one
+	// write is the CAS from a stale entry to a refreshing one.
 	mu       sync.Mutex
-	timer    Timer  // the current token's stale or expiry timer
-	retry    Timer  // the backoff timer of a failed refresh
-	failures int    // consecutive failed fetches
-	rejected string // the id of the token last invalidated
+	handles  []*Handle   // live Handles, oldest first: handles[0].src fetches
+	timer    clock.Timer // the current token's stale or expiry timer
+	retry    clock.Timer // the backoff timer of a failed fetch
+	failures int         // consecutive failed fetches
+	rejected string      // the id of the token last invalidated
+	fetching int         // fetches running; the entry is not dropped meanwhile
 
 	issued, fromShared, refreshes, failed, coalesced, invalidations atomic.Uint64
 }
 
-// Key returns the key of the Handle.
-func (h *Handle) Key() Key { return h.key }
-
-// Token returns the cached token. A fresh or stale token is returned at
-// once without a lock, a clock read or an allocation (and, unless
-// Options.CountReads, without any write to shared memory); a stale one also
-// starts the background refresh if none runs. When no usable token is
-// cached, Token waits for the one coalesced fetch, or until ctx ends
-// (*WaitError wrapping ctx.Err()). A failed fetch returns a *FetchError;
-// a closed cache ErrClosed. The token is shared: callers must not modify it.
-func (h *Handle) Token(ctx context.Context) (*identity.Token, error) {
-	if e := h.cur.Load(); e.state == stateFresh && !h.countReads {
-		return e.tok, nil
-	}
-	return h.token(ctx, h.countReads)
+func newSlot(c *Cache, id string, key Key) *slot {
+	s := &slot{c: c, id: id, key: key}
+	s.cur.Store(expiredEntry)
+	return s
 }
 
-// token is Token's path for everything but an uncounted fresh read. It
-// counts the read in Stats if count is set.
-func (h *Handle) token(ctx context.Context, count bool) (*identity.Token, error) {
-	e := h.cur.Load()
+// token is Token's path for everything but a fresh read.
+func (s *slot) token(ctx context.Context) (*identity.Token, error) {
+	e := s.cur.Load()
 	switch e.state {
-	case stateFresh:
-		if count {
-			h.hits.inc()
-		}
-		return e.tok, nil
-	case stateRefreshing:
-		if count {
-			h.staleHits.inc()
-		}
+	case stateFresh, stateRefreshing:
 		return e.tok, nil
 	case stateStale:
-		if count {
-			h.staleHits.inc()
-		}
-		if h.cur.CompareAndSwap(e, e.next) {
-			h.refreshes.Add(1)
-			h.flight.DoChan(flightKey, func() (any, error) { return h.fetchAndInstall(ctx, true) })
+		if s.cur.CompareAndSwap(e, &entry{tok: e.tok, state: stateRefreshing}) {
+			s.refreshes.Add(1)
+			s.flight.DoChan(flightKey, func() (any, error) { return s.fetchAndInstall(ctx, true) })
 		}
 		return e.tok, nil
+	case stateFailed:
+		return nil, e.err
 	case stateClosed:
 		return nil, ErrClosed
 	}
-	return h.wait(ctx)
+	return s.wait(ctx)
 }
 
 // wait joins or starts the fetch and waits for it on ctx.
-func (h *Handle) wait(ctx context.Context) (*identity.Token, error) {
+func (s *slot) wait(ctx context.Context) (*identity.Token, error) {
 	var mine atomic.Bool
-	ch := h.flight.DoChan(flightKey, func() (any, error) {
+	ch := s.flight.DoChan(flightKey, func() (any, error) {
 		mine.Store(true)
-		return h.fetchAndInstall(ctx, false)
+		return s.fetchAndInstall(ctx, false)
 	})
 	select {
 	case r := <-ch:
 		if !mine.Load() {
-			h.coalesced.Add(1)
+			s.coalesced.Add(1)
 		}
 		tok, _ := r.Val.(*identity.Token)
 		if r.Err != nil || tok == nil {
-			return nil, cmp.Or(r.Err, error(&FetchError{Key: h.key, Err: errNoToken}))
+			return nil, cmp.Or(r.Err, error(s.fetchError(errNoToken, time.Time{})))
 		}
 		return tok, nil
 	case <-ctx.Done():
-		return nil, &WaitError{Key: h.key, Err: ctx.Err()}
-	case <-h.c.closing.Done():
+		return nil, &WaitError{Identity: s.key.describe(), Err: ctx.Err()}
+	case <-s.c.closing.Done():
 		return nil, ErrClosed
 	}
 }
 
+func (s *slot) fetchError(err error, retry time.Time) *FetchError {
+	return &FetchError{Identity: s.key.describe(), Retry: retry, Err: err}
+}
+
+// fetched ends a fetch; an entry whose last Handle was released while it
+// ran is then dropped if it is idle.
+func (s *slot) fetched() {
+	s.mu.Lock()
+	s.fetching--
+	orphan := s.fetching == 0 && len(s.handles) == 0
+	s.mu.Unlock()
+	if orphan {
+		s.c.drop(s)
+	}
+}
+
 // fetchAndInstall runs one fetch and publishes its token. It runs inside
-// the singleflight group, so at most one runs per Handle. Unless refresh
-// is set it first checks whether a fetch that just finished left a usable
-// token, so that a caller arriving between two flights does not fetch
-// again.
-func (h *Handle) fetchAndInstall(ctx context.Context, refresh bool) (*identity.Token, error) {
-	if !h.c.enter() {
+// the singleflight group, so at most one runs per slot. Unless refresh is
+// set it first checks whether a fetch that just finished left a usable
+// token (or a failure still in its backoff), so that a caller arriving
+// between two flights does not fetch again.
+func (s *slot) fetchAndInstall(ctx context.Context, refresh bool) (*identity.Token, error) {
+	if !s.c.enter() {
 		return nil, ErrClosed
 	}
-	defer h.c.wg.Done()
-	if e := h.cur.Load(); !refresh && e.usable() {
-		return e.tok, nil
+	defer s.c.wg.Done()
+	if e := s.cur.Load(); !refresh {
+		switch {
+		case e.usable():
+			return e.tok, nil
+		case e.state == stateFailed:
+			return nil, e.err
+		}
 	}
+	s.mu.Lock()
+	var src identity.TokenSource
+	if len(s.handles) > 0 {
+		src = s.handles[0].src
+	}
+	if src != nil {
+		s.fetching++
+	}
+	s.mu.Unlock()
+	if src == nil {
+		return nil, ErrClosed
+	}
+	defer s.fetched()
 
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.c.opts.FetchTimeout)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.c.opts.FetchTimeout)
 	defer cancel()
-	defer context.AfterFunc(h.c.closing, cancel)()
+	defer context.AfterFunc(s.c.closing, cancel)()
 	var (
 		tok       *identity.Token
 		fromStore bool
 		err       error
 	)
-	if sh := h.c.opts.Shared; sh != nil {
-		tok, fromStore, err = h.fetchShared(fctx, sh)
+	if sh := s.c.opts.Shared; sh != nil {
+		tok, fromStore, err = s.fetchShared(fctx, sh, src)
 	} else {
-		tok, err = h.fetchChecked(fctx)
+		tok, err = s.fetchChecked(fctx, src)
 	}
-	now := h.c.opts.Clock.Now()
+	now := s.c.opts.Clock.Now()
 	if err != nil {
-		h.failed.Add(1)
-		ferr := &FetchError{Key: h.key, Err: err}
-		h.fail(ferr)
-		return nil, ferr
+		s.failed.Add(1)
+		return nil, s.fail(err, now)
 	}
 	if fromStore {
-		h.fromShared.Add(1)
+		s.fromShared.Add(1)
 	} else {
-		h.issued.Add(1)
+		s.issued.Add(1)
 	}
-	h.install(tok, now, fromStore)
+	s.install(tok, now, fromStore)
 	return tok, nil
 }
 
-// fetchChecked calls the FetchFunc and checks that it kept its contract.
-func (h *Handle) fetchChecked(ctx context.Context) (*identity.Token, error) {
-	tok, err := h.fetch(ctx)
+// fetchChecked calls src and checks that it kept its contract.
+func (s *slot) fetchChecked(ctx context.Context, src identity.TokenSource) (*identity.Token, error) {
+	tok, err := src.Token(ctx)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case tok == nil:
 		return nil, errNoToken
-	case !h.c.opts.Clock.Now().Before(tok.Expiry):
+	case !s.c.opts.Clock.Now().Before(tok.Expiry):
 		return nil, errExpiredToken
 	}
 	return tok, nil
@@ -223,221 +319,234 @@ func (h *Handle) fetchChecked(ctx context.Context) (*identity.Token, error) {
 
 // fetchShared gets a token through the shared tier: one another process
 // fetched, or else one fetched here and shared. A token in the Store that
-// this Handle already holds (a refresh) or that was rejected here
+// this slot already holds (a refresh) or that was rejected here
 // (Invalidate) is passed over.
-func (h *Handle) fetchShared(ctx context.Context, sh *Shared) (*identity.Token, bool, error) {
-	h.mu.Lock()
+func (s *slot) fetchShared(ctx context.Context, sh *Shared, src identity.TokenSource) (*identity.Token, bool, error) {
+	s.mu.Lock()
 	var current string
-	if e := h.cur.Load(); e.tok != nil {
+	if e := s.cur.Load(); e.tok != nil {
 		current = e.tok.ID
 	}
-	rejected := h.rejected
-	h.mu.Unlock()
+	rejected := s.rejected
+	s.mu.Unlock()
 	accept := func(t *identity.Token) bool { return t.ID != current && t.ID != rejected }
-	tok, _, fromStore, err := sh.fill(ctx, tokenLogical(h.key), accept, func(ctx context.Context) (*identity.Token, time.Time, error) {
-		tok, err := h.fetchChecked(ctx)
+	tok, _, fromStore, err := sh.fill(ctx, tokenLogical(s.key), accept, func(ctx context.Context) (*identity.Token, time.Time, error) {
+		tok, err := s.fetchChecked(ctx, src)
 		if err != nil {
 			return nil, time.Time{}, err
 		}
-		return tok, h.c.opts.sharedUntil(tok, h.c.opts.Clock.Now()), nil
+		return tok, s.c.opts.sharedUntil(tok, s.c.opts.Clock.Now()), nil
 	})
 	return tok, fromStore, err
 }
 
 // install publishes tok, fetched at now (from the shared tier if
 // fromStore), and starts its timers.
-func (h *Handle) install(tok *identity.Token, now time.Time, fromStore bool) {
-	o := &h.c.opts
+func (s *slot) install(tok *identity.Token, now time.Time, fromStore bool) {
+	o := &s.c.opts
 	life := tokenLife(tok, now)
 	staleAt := tok.Expiry.Add(-o.refreshWindow(life, rand.Float64()))
 	expireAt := tok.Expiry.Add(-o.expiryMargin(life))
 
-	h.mu.Lock()
-	if h.cur.Load() == closedEntry {
-		h.mu.Unlock()
+	s.mu.Lock()
+	if s.cur.Load() == closedEntry {
+		s.mu.Unlock()
 		return
 	}
 	// A refresh that gained no lifetime means the credential cannot renew
 	// the token (a token credential's tokens keep their parent's expiry):
 	// the token is served to its end without another refresh, instead of
 	// being refreshed ever more often as its window shrinks.
-	prev := h.cur.Load()
+	prev := s.cur.Load()
 	final := prev.usable() && !tok.ExpiresAt.After(prev.tok.ExpiresAt)
-	h.stopTimers()
-	failures := h.failures
-	h.failures = 0
+	s.stopTimers()
+	failures := s.failures
+	s.failures = 0
 	var e *entry
 	if final && now.Before(expireAt) {
 		e = &entry{tok: tok, state: stateFresh}
-		h.timer = o.Clock.AfterFunc(expireAt.Sub(now), func() { h.markExpired(tok) })
+		s.timer = o.Clock.AfterFunc(expireAt.Sub(now), func() { s.markExpired(tok) })
 	} else if now.Before(staleAt) {
 		e = &entry{tok: tok, state: stateFresh}
-		h.timer = o.Clock.AfterFunc(staleAt.Sub(now), func() { h.markStale(tok, expireAt) })
+		s.timer = o.Clock.AfterFunc(staleAt.Sub(now), func() { s.markStale(tok, expireAt) })
 	} else {
 		// Already inside its window (a token that was old when fetched).
 		// Published as refreshing, since a reader's refresh would only
 		// join the flight that is installing it; the retry timer makes it
 		// stale, and so refreshable, once that flight is over.
 		e = &entry{tok: tok, state: stateRefreshing}
-		h.timer = o.Clock.AfterFunc(max(expireAt.Sub(now), 0), func() { h.markExpired(tok) })
-		h.retry = o.Clock.AfterFunc(o.BackoffMin, func() { h.retryRefresh(tok) })
+		s.timer = o.Clock.AfterFunc(max(expireAt.Sub(now), 0), func() { s.markExpired(tok) })
+		s.retry = o.Clock.AfterFunc(o.BackoffMin, func() { s.retryRefresh(tok) })
 	}
-	h.cur.Store(e)
-	h.mu.Unlock()
+	s.cur.Store(e)
+	s.mu.Unlock()
 
-	kind := EventIssued
-	if fromStore {
-		kind = EventShared
-	}
-	h.c.emit(Event{Kind: kind, Key: h.key, Expiry: tok.Expiry})
 	if failures > 0 {
-		h.c.opts.Logger.Info("tokencache: token fetch recovered",
-			slog.String("key", h.key.short()), slog.Int("failures", failures))
-		h.c.emit(Event{Kind: EventRecovered, Key: h.key, Expiry: tok.Expiry, Failures: failures})
+		s.c.opts.Logger.Info("tokencache: token fetch recovered",
+			slog.String("identity", s.key.describe()), slog.Int("failures", failures))
 	}
 }
 
 // markStale opens the refresh window of tok, if it is still the fresh
 // token, and starts its expiry timer.
-func (h *Handle) markStale(tok *identity.Token, expireAt time.Time) {
-	if !h.c.enter() {
+func (s *slot) markStale(tok *identity.Token, expireAt time.Time) {
+	if !s.c.enter() {
 		return
 	}
-	defer h.c.wg.Done()
-	h.mu.Lock()
-	if e := h.cur.Load(); e == nil || e.tok != tok || e.state != stateFresh {
-		h.mu.Unlock()
+	defer s.c.wg.Done()
+	s.mu.Lock()
+	if e := s.cur.Load(); e.tok != tok || e.state != stateFresh {
+		s.mu.Unlock()
 		return
 	}
-	h.cur.Store(newStaleEntry(tok))
-	clock := h.c.opts.Clock
-	h.timer = clock.AfterFunc(max(expireAt.Sub(clock.Now()), 0), func() { h.markExpired(tok) })
-	h.mu.Unlock()
-	h.c.emit(Event{Kind: EventStale, Key: h.key, Expiry: tok.Expiry})
+	s.cur.Store(&entry{tok: tok, state: stateStale})
+	clk := s.c.opts.Clock
+	s.timer = clk.AfterFunc(max(expireAt.Sub(clk.Now()), 0), func() { s.markExpired(tok) })
+	s.mu.Unlock()
 }
 
-// markExpired drops tok, if it is still the current token.
-func (h *Handle) markExpired(tok *identity.Token) {
-	if !h.c.enter() {
+// markExpired drops tok, if it is still the current token. An entry no
+// Handle holds is then dropped from the cache.
+func (s *slot) markExpired(tok *identity.Token) {
+	if !s.c.enter() {
 		return
 	}
-	defer h.c.wg.Done()
-	h.mu.Lock()
-	if e := h.cur.Load(); e == nil || e.tok != tok {
-		h.mu.Unlock()
+	defer s.c.wg.Done()
+	s.mu.Lock()
+	if e := s.cur.Load(); e.tok != tok {
+		s.mu.Unlock()
 		return
 	}
-	h.cur.Store(expiredEntry)
-	h.stopTimers()
-	h.mu.Unlock()
-	h.c.emit(Event{Kind: EventExpired, Key: h.key, Expiry: tok.Expiry})
+	s.cur.Store(expiredEntry)
+	s.stopTimers()
+	orphan := len(s.handles) == 0
+	s.mu.Unlock()
+	if orphan {
+		s.c.drop(s)
+	}
 }
 
-// fail records a failed fetch. While a still-valid token is being served,
-// it schedules the next refresh after a jittered backoff. The first
+// fail records a failed fetch at now and returns the error callers get.
+// While a still-valid token is being served, it schedules the next refresh
+// after a jittered backoff. Without one, it publishes the failure, which
+// every caller gets at once until the backoff has passed. The first
 // failure of an episode is logged; the others are not.
-func (h *Handle) fail(ferr *FetchError) {
-	h.mu.Lock()
-	e := h.cur.Load()
+func (s *slot) fail(cause error, now time.Time) *FetchError {
+	o := &s.c.opts
+	s.mu.Lock()
+	e := s.cur.Load()
 	if e == closedEntry {
-		h.mu.Unlock()
-		return
+		s.mu.Unlock()
+		return s.fetchError(cause, time.Time{})
 	}
-	h.failures++
-	n := h.failures
-	serving := e != nil && e.state == stateRefreshing
+	s.failures++
+	n := s.failures
+	wait := o.backoff(n, rand.Float64())
+	ferr := s.fetchError(cause, now.Add(wait))
+	serving := e.state == stateRefreshing
+	if s.retry != nil {
+		s.retry.Stop()
+	}
 	if serving {
 		tok := e.tok
-		if h.retry != nil {
-			h.retry.Stop()
-		}
-		h.retry = h.c.opts.Clock.AfterFunc(h.c.opts.backoff(n, rand.Float64()), func() { h.retryRefresh(tok) })
+		s.retry = o.Clock.AfterFunc(wait, func() { s.retryRefresh(tok) })
+	} else {
+		failed := &entry{state: stateFailed, err: ferr}
+		s.cur.Store(failed)
+		s.retry = o.Clock.AfterFunc(wait, func() { s.endBackoff(failed) })
 	}
-	h.mu.Unlock()
+	s.mu.Unlock()
 
+	desc := s.key.describe()
 	if n == 1 {
 		if serving {
-			h.c.opts.Logger.Warn("tokencache: token refresh failed; serving the current token while retrying",
-				slog.String("key", h.key.short()), slog.Time("expiry", e.tok.Expiry), slog.String("error", ferr.Err.Error()))
+			o.Logger.Warn("tokencache: token refresh failed; serving the current token while retrying",
+				slog.String("identity", desc), slog.Time("expiry", e.tok.Expiry), slog.String("error", cause.Error()))
 		} else {
-			h.c.opts.Logger.Error("tokencache: token fetch failed and no valid token is cached",
-				slog.String("key", h.key.short()), slog.String("error", ferr.Err.Error()))
+			o.Logger.Error("tokencache: token fetch failed and no valid token is cached",
+				slog.String("identity", desc), slog.Time("retry", ferr.Retry), slog.String("error", cause.Error()))
 		}
 	}
-	ev := Event{Kind: EventFetchFailed, Key: h.key, Err: ferr.Err, Failures: n}
-	if serving {
-		ev.Expiry = e.tok.Expiry
+	return ferr
+}
+
+// endBackoff ends the backoff of a failed fetch: the next caller fetches.
+func (s *slot) endBackoff(failed *entry) {
+	if !s.c.enter() {
+		return
 	}
-	h.c.emit(ev)
+	defer s.c.wg.Done()
+	s.mu.Lock()
+	if s.cur.Load() == failed {
+		s.cur.Store(expiredEntry)
+	}
+	s.retry = nil
+	orphan := len(s.handles) == 0
+	s.mu.Unlock()
+	if orphan {
+		s.c.drop(s)
+	}
 }
 
 // retryRefresh ends the backoff after a failed refresh of tok: the entry
 // becomes stale again, and the next reader starts a new refresh.
-func (h *Handle) retryRefresh(tok *identity.Token) {
-	if !h.c.enter() {
+func (s *slot) retryRefresh(tok *identity.Token) {
+	if !s.c.enter() {
 		return
 	}
-	defer h.c.wg.Done()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if e := h.cur.Load(); e != nil && e.tok == tok && e.state == stateRefreshing {
-		h.cur.Store(newStaleEntry(tok))
+	defer s.c.wg.Done()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.cur.Load(); e.tok == tok && e.state == stateRefreshing {
+		s.cur.Store(&entry{tok: tok, state: stateStale})
 	}
-	h.retry = nil
+	s.retry = nil
 }
 
-// Invalidate drops the cached token if its id is still rejectedID (a
-// compare-and-swap), and reports whether it did. Call it when a service
-// rejected the token; the next Token fetches a new one. Callers that
-// report a token already replaced change nothing, so many callers
-// reporting the same rejected token cause one refetch.
-func (h *Handle) Invalidate(rejectedID string) bool {
-	h.mu.Lock()
-	e := h.cur.Load()
-	if e == nil || e.tok == nil || e.tok.ID != rejectedID {
-		h.mu.Unlock()
+// invalidate drops the token if its id is still rejectedID.
+func (s *slot) invalidate(rejectedID string) bool {
+	s.mu.Lock()
+	e := s.cur.Load()
+	if e.tok == nil || e.tok.ID != rejectedID {
+		s.mu.Unlock()
 		return false
 	}
-	h.cur.Store(expiredEntry)
-	h.rejected = rejectedID
-	h.stopTimers()
-	h.mu.Unlock()
-	h.invalidations.Add(1)
-	h.c.emit(Event{Kind: EventInvalidated, Key: h.key, Expiry: e.tok.Expiry})
+	s.cur.Store(expiredEntry)
+	s.rejected = rejectedID
+	s.stopTimers()
+	s.mu.Unlock()
+	s.invalidations.Add(1)
 	return true
 }
 
-// Stats returns the counters of this Handle.
-func (h *Handle) Stats() Stats {
+func (s *slot) stats() Stats {
 	return Stats{
-		Issued:        h.issued.Load(),
-		FromShared:    h.fromShared.Load(),
-		Hits:          h.hits.load(),
-		StaleHits:     h.staleHits.load(),
-		Refreshes:     h.refreshes.Load(),
-		Failures:      h.failed.Load(),
-		Coalesced:     h.coalesced.Load(),
-		Invalidations: h.invalidations.Load(),
+		Issued:        s.issued.Load(),
+		FromShared:    s.fromShared.Load(),
+		Refreshes:     s.refreshes.Load(),
+		Failures:      s.failed.Load(),
+		Coalesced:     s.coalesced.Load(),
+		Invalidations: s.invalidations.Load(),
 	}
 }
 
 // close publishes the closed entry and stops the timers. Called by
 // Cache.Close.
-func (h *Handle) close() {
-	h.mu.Lock()
-	h.stopTimers()
-	h.cur.Store(closedEntry)
-	h.mu.Unlock()
+func (s *slot) close() {
+	s.mu.Lock()
+	s.stopTimers()
+	s.cur.Store(closedEntry)
+	s.mu.Unlock()
 }
 
-// stopTimers stops the timers of the current token. h.mu must be held.
-func (h *Handle) stopTimers() {
-	if h.timer != nil {
-		h.timer.Stop()
-		h.timer = nil
+// stopTimers stops the timers of the current token. s.mu must be held.
+func (s *slot) stopTimers() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
 	}
-	if h.retry != nil {
-		h.retry.Stop()
-		h.retry = nil
+	if s.retry != nil {
+		s.retry.Stop()
+		s.retry = nil
 	}
 }

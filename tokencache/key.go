@@ -1,41 +1,74 @@
 package tokencache
 
-import "github.com/geostack/geostack/identity"
+import (
+	"strings"
 
-// Key names a cache entry: the canonical identity of a credential and a
-// scope. It never holds a secret in the clear.
-type Key string
+	"github.com/geostack/geostack/identity"
+)
 
-// KeyOf returns the key of cred and scope: identity.Fingerprint, a hash
-// that includes a digest of the secret, so that two passwords never share
-// an entry.
-func KeyOf(cred identity.Credential, scope identity.Scope) Key {
-	return Key(identity.Fingerprint(cred, scope))
+// Key names a cache entry: an identity, the scope of its tokens and, where
+// tokens of one identity and scope may not stand in for each other, a
+// kind. Every Handle of one Key shares one token.
+type Key struct {
+	Credential identity.Credential
+	Scope      identity.Scope
+	// Kind tells apart tokens of one identity and scope that are not
+	// interchangeable: "" for ordinary tokens; for instance "nocatalog"
+	// for tokens issued without a catalog, or "location=JP" for a
+	// location that does not share Fernet keys with the others.
+	Kind string
 }
 
-// KeyOfLocation returns the key of cred and scope at one location. Use it
-// when the locations of a deployment do not share Fernet keys, so a token
-// issued at one location is not valid at another and each location needs
-// its own token.
-func KeyOfLocation(cred identity.Credential, scope identity.Scope, location string) Key {
-	return KeyOf(cred, scope) + "@" + Key(location)
-}
-
-// Variant returns the key of a different kind of token of the same
-// identity and scope, such as one issued without a catalog: a Handle that
-// fetches such tokens must not share an entry with one that fetches
-// ordinary ones, since every Handle of a key uses the first fetch
-// registered for it.
-func (k Key) Variant(name string) Key {
-	return k + "#" + Key(name)
-}
-
-// short returns a prefix of the key that is enough to tell entries apart in
-// logs and error messages.
-func (k Key) short() string {
-	const n = 12
-	if len(k) <= n {
-		return string(k)
+// describe returns a description of k for logs and errors: the method,
+// the user and the scope by name or id, never a secret nor anything
+// derived from one.
+func (k Key) describe() string {
+	var b strings.Builder
+	b.WriteString(describeCredential(k.Credential))
+	s := k.Scope
+	switch {
+	case s.ProjectID != "":
+		b.WriteString(", project " + s.ProjectID)
+	case s.ProjectName != "":
+		b.WriteString(", project " + s.ProjectName + " in domain " + s.ProjectDomainID + s.ProjectDomainName)
+	case s.DomainID != "" || s.DomainName != "":
+		b.WriteString(", domain " + s.DomainID + s.DomainName)
+	case s.System:
+		b.WriteString(", system")
+	default:
+		b.WriteString(", default scope")
 	}
-	return string(k[:n])
+	if k.Kind != "" {
+		b.WriteString(" (" + k.Kind + ")")
+	}
+	return b.String()
+}
+
+func describeCredential(c identity.Credential) string {
+	user := func(id, name, domID, domName string) string {
+		if id != "" {
+			return id
+		}
+		return name + " in domain " + domID + domName
+	}
+	switch c := c.(type) {
+	case identity.Password:
+		return "password of user " + user(c.UserID, c.UserName, c.DomainID, c.DomainName)
+	case *identity.Password:
+		if c != nil {
+			return describeCredential(*c)
+		}
+	case identity.ApplicationCredential:
+		if c.ID != "" {
+			return "application credential " + c.ID
+		}
+		return "application credential " + c.Name + " of user " + user(c.UserID, c.UserName, c.UserDomainID, c.UserDomainName)
+	case *identity.ApplicationCredential:
+		if c != nil {
+			return describeCredential(*c)
+		}
+	case identity.TokenCredential, *identity.TokenCredential:
+		return "token credential"
+	}
+	return "credential"
 }

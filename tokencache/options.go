@@ -1,17 +1,19 @@
 package tokencache
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/internal/typednil"
 )
 
 // Defaults of Options. Keystone issues tokens for one hour by default; the
 // figures below are chosen for that and scale with other lifetimes.
 const (
-	// DefaultRefreshShare opens the refresh window when a quarter of the
+	// defaultRefreshShare opens the refresh window when a quarter of the
 	// token's lifetime is left (15 minutes of a 1-hour token). A token
 	// POST is expensive (a bcrypt check, a row replicated to every
 	// location), so the cache uses 3/4 of each token before replacing it:
@@ -19,33 +21,35 @@ const (
 	// margin in which a Keystone outage, a failover to another location
 	// or replication lag is ridden out with retries while requests keep
 	// being served.
-	DefaultRefreshShare = 0.25
-	// DefaultRefreshFloor keeps the window at least 2 minutes long for
+	defaultRefreshShare = 0.25
+	// defaultRefreshFloor keeps the window at least 2 minutes long for
 	// short-lived tokens (25% of a 5-minute token would leave 75 s for a
 	// fetch that may have to fail over across locations). The floor never
 	// makes the window longer than half the lifetime, so a very short
 	// token is still used for half of its life.
-	DefaultRefreshFloor = 2 * time.Minute
-	// DefaultJitter opens each token's window earlier by a random share of
+	defaultRefreshFloor = 2 * time.Minute
+	// defaultJitter opens each token's window earlier by a random share of
 	// up to 10% of the window (up to 90 s for a 1-hour token), drawn per
 	// token. Processes started together (a deploy, a restart after an
 	// outage) would otherwise all refresh in the same second; the jitter
 	// only ever lengthens the window, never shortens it.
-	DefaultJitter = 0.10
-	// DefaultExpiryMargin treats a token as expired 30 s before its local
+	defaultJitter = 0.10
+	// defaultExpiryMargin treats a token as expired 30 s before its local
 	// expiry (at most 10% of its lifetime), so that a request does not set
 	// out with a token that dies in flight.
-	DefaultExpiryMargin = 30 * time.Second
-	// DefaultFetchTimeout bounds one fetch, which may fail over across
+	defaultExpiryMargin = 30 * time.Second
+	// defaultFetchTimeout bounds one fetch, which may fail over across
 	// locations: long enough for a slow inter-location link, short enough
 	// that waiters get an answer.
-	DefaultFetchTimeout = time.Minute
-	// DefaultBackoffMin and DefaultBackoffMax bound the wait between
-	// failed background refreshes: it doubles from 1 s up to 1 minute (then
-	// jittered between half and all of that), so a 15-minute window holds
-	// more than a dozen tries without hammering a Keystone that is down.
-	DefaultBackoffMin = time.Second
-	DefaultBackoffMax = time.Minute
+	defaultFetchTimeout = time.Minute
+	// defaultBackoffMin and defaultBackoffMax bound the wait after a
+	// failed fetch, a background refresh or a cold one: it doubles from 1 s
+	// up to 1 minute (then jittered between half and all of that), so a
+	// 15-minute window holds more than a dozen tries without hammering a
+	// Keystone that is down, and a wrong password costs Keystone about
+	// five attempts in the first 10 s and one a minute after that.
+	defaultBackoffMin = time.Second
+	defaultBackoffMax = time.Minute
 )
 
 // Options configure a Cache. The zero value of every field selects its
@@ -54,38 +58,32 @@ const (
 type Options struct {
 	// Clock drives expiry and refresh timers. Nil selects the system
 	// clock (the fake clock inside a testing/synctest bubble). The clock
-	// should be the one the FetchFunc stamps identity.Token.Expiry with.
-	Clock Clock
+	// should be the one the TokenSource stamps identity.Token.Expiry with.
+	Clock clock.Clock
 
 	// RefreshShare is the share of a token's lifetime, in (0, 1), left
-	// when the refresh window opens. Default DefaultRefreshShare.
+	// when the refresh window opens. Default 0.25.
 	RefreshShare float64
 	// RefreshFloor is the shortest refresh window, capped at half the
-	// lifetime. Default DefaultRefreshFloor.
+	// lifetime. Default 2 minutes.
 	RefreshFloor time.Duration
 	// Jitter is the largest share of the window, in [0, 1], by which a
 	// token's window opens early, drawn at random per token. Default
-	// DefaultJitter; a negative value disables jitter.
+	// 0.10; a negative value disables jitter.
 	Jitter float64
 	// ExpiryMargin is how long before its expiry a token is no longer
-	// served (at most 10% of its lifetime). Default DefaultExpiryMargin; a
+	// served (at most 10% of its lifetime). Default 30 s; a
 	// negative value disables the margin.
 	ExpiryMargin time.Duration
 
-	// FetchTimeout bounds each fetch. Default DefaultFetchTimeout.
+	// FetchTimeout bounds each fetch. Default 1 minute.
 	FetchTimeout time.Duration
 	// BackoffMin and BackoffMax bound the exponential, jittered wait
-	// between failed background refreshes. Defaults DefaultBackoffMin and
-	// DefaultBackoffMax.
+	// after a failed fetch: before the next background refresh while a
+	// token is still served, and, when none is left, the time during which
+	// every caller gets the failure without a new fetch. Defaults 1 s and
+	// 1 minute.
 	BackoffMin, BackoffMax time.Duration
-
-	// CountReads makes every Token call count in Stats.Hits or
-	// Stats.StaleHits. A read is then an atomic add on a striped counter
-	// besides the load: lock-free and allocation-free, but several times
-	// the cost of the load alone (see BenchmarkTokenRead). Off by default:
-	// Handle.Transport counts every request it sends in Stats.Hits or
-	// Stats.StaleHits anyway, where the add is noise beside the round trip.
-	CountReads bool
 
 	// Shared is the optional second tier, shared with other processes
 	// through a Store (memcached): an L1 miss, cold, expired or a
@@ -98,97 +96,70 @@ type Options struct {
 	// Logger receives refresh failures (once per failure episode) and
 	// recoveries. Tokens are never logged. Nil discards.
 	Logger *slog.Logger
-	// OnEvent, if set, is called for every Event, synchronously and
-	// without locks held. It must not block.
-	OnEvent func(Event)
 }
 
-// Validate reports, as an *OptionError, the first option that is out of
-// range. New panics on such options; a caller that takes options from
-// configuration checks them with Validate first.
-func (o Options) Validate() error {
-	return o.withZeroDefaults().check()
-}
-
-// OptionError is an option out of range.
-type OptionError struct {
-	// Option is the field of Options, such as "RefreshShare".
-	Option string
-	// Value is its value.
-	Value any
-}
-
-func (e *OptionError) Error() string {
-	return fmt.Sprintf("tokencache: option %s out of range: %v", e.Option, e.Value)
-}
-
-// withZeroDefaults fills in the defaults of the numeric options only, so
-// that check sees what New would use.
-func (o Options) withZeroDefaults() Options {
+// withDefaults returns o with defaults filled in, or a config error
+// listing every option out of range.
+func (o Options) withDefaults() (Options, error) {
 	if o.RefreshShare == 0 {
-		o.RefreshShare = DefaultRefreshShare
+		o.RefreshShare = defaultRefreshShare
 	}
 	if o.BackoffMin == 0 {
-		o.BackoffMin = DefaultBackoffMin
+		o.BackoffMin = defaultBackoffMin
 	}
 	if o.BackoffMax == 0 {
-		o.BackoffMax = max(DefaultBackoffMax, o.BackoffMin)
+		o.BackoffMax = max(defaultBackoffMax, o.BackoffMin)
 	}
-	return o
-}
-
-// check reports the first option out of range, on options whose defaults
-// are filled in.
-func (o Options) check() error {
-	switch {
-	case !(o.RefreshShare > 0 && o.RefreshShare < 1):
-		return &OptionError{"RefreshShare", o.RefreshShare}
-	case o.RefreshFloor < 0:
-		return &OptionError{"RefreshFloor", o.RefreshFloor}
-	case !(o.Jitter <= 1): // NaN too
-		return &OptionError{"Jitter", o.Jitter}
-	case o.FetchTimeout < 0:
-		return &OptionError{"FetchTimeout", o.FetchTimeout}
-	case o.BackoffMin < 0:
-		return &OptionError{"BackoffMin", o.BackoffMin}
-	case o.BackoffMax < o.BackoffMin:
-		return &OptionError{"BackoffMax", o.BackoffMax}
+	var l configerr.List
+	if !(o.RefreshShare > 0 && o.RefreshShare < 1) {
+		l.Add("refresh_share", "%v is not between 0 and 1", o.RefreshShare)
 	}
-	return nil
-}
-
-// withDefaults returns o with defaults filled in, or panics saying which
-// option is out of range.
-func (o Options) withDefaults() Options {
-	o = o.withZeroDefaults()
+	if o.RefreshFloor < 0 {
+		l.Add("refresh_floor", "%s is negative", o.RefreshFloor)
+	}
+	if !(o.Jitter <= 1) { // NaN too
+		l.Add("jitter", "%v is over 1", o.Jitter)
+	}
+	if o.FetchTimeout < 0 {
+		l.Add("fetch_timeout", "%s is negative", o.FetchTimeout)
+	}
+	if o.BackoffMin < 0 {
+		l.Add("backoff_min", "%s is negative", o.BackoffMin)
+	}
+	if o.Clock != nil && typednil.Is(o.Clock) {
+		l.Add("clock", "a nil %T", o.Clock)
+	}
+	if o.BackoffMax < o.BackoffMin {
+		l.Add("backoff_max", "%s is below backoff_min %s", o.BackoffMax, o.BackoffMin)
+	}
+	if err := l.Err(); err != nil {
+		return o, err
+	}
 	if o.Clock == nil {
-		o.Clock = systemClock{}
+		o.Clock = clock.System()
 	}
 	if o.RefreshFloor == 0 {
-		o.RefreshFloor = DefaultRefreshFloor
+		o.RefreshFloor = defaultRefreshFloor
 	}
 	switch {
 	case o.Jitter == 0:
-		o.Jitter = DefaultJitter
+		o.Jitter = defaultJitter
 	case o.Jitter < 0:
 		o.Jitter = 0
 	}
 	switch {
 	case o.ExpiryMargin == 0:
-		o.ExpiryMargin = DefaultExpiryMargin
+		o.ExpiryMargin = defaultExpiryMargin
 	case o.ExpiryMargin < 0:
 		o.ExpiryMargin = 0
 	}
 	if o.FetchTimeout == 0 {
-		o.FetchTimeout = DefaultFetchTimeout
+		o.FetchTimeout = defaultFetchTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := o.check(); err != nil {
-		panic(err.Error())
-	}
-	return o
+	return o, nil
 }
 
 // refreshWindow returns how long before expiry the refresh window of a

@@ -14,12 +14,11 @@ import (
 // clock.
 func warmHandle(b *testing.B) *Handle {
 	b.Helper()
-	c := New(Options{})
-	b.Cleanup(func() { c.Close() })
-	h := c.Handle("bench", func(context.Context) (*identity.Token, error) {
+	c := mustNew(b, Options{})
+	h := mustHandle(b, c, testKey("bench"), identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
 		now := time.Now()
 		return &identity.Token{ID: "bench-token", IssuedAt: now, ExpiresAt: now.Add(time.Hour), Expiry: now.Add(time.Hour)}, nil
-	})
+	}))
 	if _, err := h.Token(b.Context()); err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +52,7 @@ func BenchmarkAtomicBaseline(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		e := &entry{}
 		for pb.Next() {
-			e = h.cur.Load()
+			e = h.s.cur.Load()
 		}
 		if e == nil {
 			b.Error("no entry")
@@ -78,31 +77,4 @@ func BenchmarkGophercloudHeaders(b *testing.B) {
 			b.Error("no token header")
 		}
 	})
-}
-
-// BenchmarkTokenReadCounted is BenchmarkTokenRead with
-// Options.CountReads: the price of counting every read.
-func BenchmarkTokenReadCounted(b *testing.B) {
-	c := New(Options{CountReads: true})
-	b.Cleanup(func() { c.Close() })
-	h := c.Handle("bench", func(context.Context) (*identity.Token, error) {
-		now := time.Now()
-		return &identity.Token{ID: "bench-token", IssuedAt: now, ExpiresAt: now.Add(time.Hour), Expiry: now.Add(time.Hour)}, nil
-	})
-	if _, err := h.Token(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		tok := &identity.Token{}
-		for pb.Next() {
-			tok, _ = h.Token(ctx)
-		}
-		if tok == nil {
-			b.Error("no token")
-		}
-	})
-	b.ReportMetric(float64(h.Stats().Hits)/float64(b.N), "hits/op")
 }

@@ -47,9 +47,9 @@ const (
 	untilSize    = 8
 	minSealedLen = headerSize + untilSize + 16 // 16: the GCM tag
 
-	// MinSecretLen is the shortest secret SharedOptions accepts. Use 32
+	// minSecretLen is the shortest secret SharedOptions accepts. Use 32
 	// random bytes.
-	MinSecretLen = 16
+	minSecretLen = 16
 
 	infoKeyID    = "geostack tokencache v1 key id"
 	infoStoreKey = "geostack tokencache v1 store key"
@@ -85,8 +85,8 @@ func newSealer(secrets [][]byte, prefix string) (*sealer, error) {
 	}
 	s := &sealer{prefix: prefix}
 	for i, secret := range secrets {
-		if len(secret) < MinSecretLen {
-			return nil, fmt.Errorf("tokencache: shared tier secret %d is %d bytes, want at least %d", i, len(secret), MinSecretLen)
+		if len(secret) < minSecretLen {
+			return nil, fmt.Errorf("tokencache: shared tier secret %d is %d bytes, want at least %d", i, len(secret), minSecretLen)
 		}
 		k, err := deriveKey(secret)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 
 	"github.com/geostack/geostack/catalog"
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
 )
@@ -25,11 +26,11 @@ var (
 	testScope = identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"}
 )
 
-// cloud is a testserver on a fake clock with a Cache whose Handle for
+// cloud is a testserver on a manual clock with a Cache whose Handle for
 // testCred fetches at the JP auth_url.
 type cloud struct {
 	srv    *testserver.Server
-	clock  *fakeClock
+	clock  *clock.Manual
 	idc    *identity.Client
 	cache  *Cache
 	h      *Handle
@@ -38,17 +39,16 @@ type cloud struct {
 
 func newCloud(t testing.TB, opts Options) *cloud {
 	t.Helper()
-	clock := newFakeClock()
-	srv := testserver.New(t, testserver.Options{Clock: clock})
-	idc := &identity.Client{Now: clock.Now}
-	opts.Clock = clock
-	c := New(opts)
-	t.Cleanup(func() { c.Close() })
+	clk := newClock()
+	srv := testserver.New(t, testserver.Options{Clock: clk})
+	idc := &identity.Client{Clock: clk}
+	opts.Clock = clk
+	c := mustNew(t, opts)
 	authURL := srv.AuthURL("JP")
-	h := c.Handle(KeyOf(testCred, testScope), func(ctx context.Context) (*identity.Token, error) {
+	h := mustHandle(t, c, Key{Credential: testCred, Scope: testScope}, identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
 		return idc.Issue(ctx, authURL, testCred, testScope)
-	})
-	return &cloud{srv: srv, clock: clock, idc: idc, cache: c, h: h, counts: &countingTransport{base: http.DefaultTransport}}
+	}))
+	return &cloud{srv: srv, clock: clk, idc: idc, cache: c, h: h, counts: &countingTransport{base: http.DefaultTransport}}
 }
 
 // serviceClient builds a gophercloud ServiceClient for a service and
@@ -222,7 +222,7 @@ func TestRolloverNo401(t *testing.T) {
 // does not move the fake clock under a running refresh. It joins the
 // flight; when none runs, its own flight does nothing.
 func waitFetch(h *Handle) {
-	<-h.flight.DoChan(flightKey, func() (any, error) { return nil, errNoFetch })
+	<-h.s.flight.DoChan(flightKey, func() (any, error) { return nil, errNoFetch })
 }
 
 var errNoFetch = errors.New("tokencache test: no fetch")
@@ -230,7 +230,9 @@ var errNoFetch = errors.New("tokencache test: no fetch")
 // TestKeystoneDownDuringStaleWindow makes Keystone answer 503 from the
 // moment the refresh window opens: every request succeeds while the token
 // is valid, and once it has expired callers get a *FetchError matching
-// identity.ErrUnavailable until Keystone is back.
+// identity.ErrUnavailable. The failure is remembered until its Retry, even
+// once Keystone is back, without asking Keystone; from Retry on, requests
+// succeed again.
 func TestKeystoneDownDuringStaleWindow(t *testing.T) {
 	t.Parallel()
 	cl := newCloud(t, Options{Jitter: -1})
@@ -255,8 +257,20 @@ func TestKeystoneDownDuringStaleWindow(t *testing.T) {
 	if !errors.As(err, &ferr) || !errors.Is(err, identity.ErrUnavailable) {
 		t.Errorf("Token after expiry with Keystone down = %v, want a *FetchError matching identity.ErrUnavailable", err)
 	}
+	if ferr == nil {
+		return
+	}
 	cl.srv.ClearFault(testserver.Keystone("JP"))
+	asked := cl.srv.Requests(testserver.Keystone("JP"))
+	cl.clock.Set(ferr.Retry.Add(-time.Millisecond))
+	if err := listFlavors(ctx, sc); !errors.Is(err, ferr) {
+		t.Errorf("request within the backoff = %v, want the remembered %v", err, ferr)
+	}
+	if n := cl.srv.Requests(testserver.Keystone("JP")) - asked; n != 0 {
+		t.Errorf("Keystone was asked %d times within the backoff, want 0", n)
+	}
+	cl.clock.Set(ferr.Retry)
 	if err := listFlavors(ctx, sc); err != nil {
-		t.Errorf("request after Keystone came back: %v", err)
+		t.Errorf("request after Keystone came back and the backoff ended: %v", err)
 	}
 }

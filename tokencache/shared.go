@@ -9,28 +9,29 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
 )
 
 // Defaults of SharedOptions.
 const (
-	// DefaultSharedPrefix starts every Store key the shared tier writes.
-	DefaultSharedPrefix = "geostack:"
-	// DefaultSharedTimeout bounds each Store operation. memcached belongs
+	// defaultSharedPrefix starts every Store key the shared tier writes.
+	defaultSharedPrefix = "geostack:"
+	// defaultSharedTimeout bounds each Store operation. memcached belongs
 	// next to the processes that share it, in the same location (never
 	// across the slow links between locations): a round trip there is
 	// well under a millisecond, a new connection about one more. 25 ms is
 	// tens of round trips, so a busy memcached is still used, while a hung
 	// one costs a cache miss at most 25 ms per operation, an eighth of the
 	// bcrypt check of one token POST. Across a WAN, raise it.
-	DefaultSharedTimeout = 25 * time.Millisecond
-	// DefaultLockTTL is how long the fetch lock lives: long enough for one
+	defaultSharedTimeout = 25 * time.Millisecond
+	// defaultLockTTL is how long the fetch lock lives: long enough for one
 	// token POST with failover, short enough that a holder that died only
 	// delays the others by this much (and by no more than LockWait).
-	DefaultLockTTL = 5 * time.Second
-	// DefaultLockWait is the longest a process that lost the fetch lock
+	defaultLockTTL = 5 * time.Second
+	// defaultLockWait is the longest a process that lost the fetch lock
 	// polls the Store for the winner's entry before it fetches itself.
-	DefaultLockWait = 3 * time.Second
+	defaultLockWait = 3 * time.Second
 )
 
 // Poll schedule of a process that lost the fetch lock: the first poll
@@ -51,25 +52,25 @@ type SharedOptions struct {
 	// Secrets seal the entries: Secrets[0] seals new entries, and every
 	// secret opens them, so a secret is rotated by putting the new one
 	// first, waiting for every process to have it, then dropping the old
-	// one after a token lifetime. Each is at least MinSecretLen bytes;
+	// one after a token lifetime. Each is at least 16 bytes;
 	// use 32 random bytes. Every process of a fleet must be given the same
 	// secrets (in any order for reading). Required.
 	Secrets [][]byte
 	// Prefix starts every Store key (visible ASCII, at most 64 bytes), so
 	// that several fleets, or caches of several clouds, can share one
-	// memcached. Default DefaultSharedPrefix.
+	// memcached. Default "geostack:".
 	Prefix string
-	// Timeout bounds each Store operation. Default DefaultSharedTimeout.
+	// Timeout bounds each Store operation. Default 25 ms.
 	Timeout time.Duration
-	// LockTTL is the lifetime of the fetch lock. Default DefaultLockTTL.
+	// LockTTL is the lifetime of the fetch lock. Default 5 s.
 	LockTTL time.Duration
 	// LockWait is how long a process that lost the fetch lock waits for
-	// the winner's entry. Default DefaultLockWait; negative disables the
+	// the winner's entry. Default 3 s; negative disables the
 	// lock (every process fetches on a miss).
 	LockWait time.Duration
 	// Clock tells the time that entries expire on and drives the polls of
 	// a lock loser. Nil: the system clock.
-	Clock Clock
+	Clock clock.Clock
 	// Logger gets one record when the Store starts failing and one when
 	// it recovers. Nil discards.
 	Logger *slog.Logger
@@ -80,9 +81,6 @@ func (o SharedOptions) String() string {
 	return fmt.Sprintf("tokencache.SharedOptions{Store:%T, Secrets:%d REDACTED, Prefix:%q, Timeout:%v, LockTTL:%v, LockWait:%v}",
 		o.Store, len(o.Secrets), o.Prefix, o.Timeout, o.LockTTL, o.LockWait)
 }
-
-// GoString is String.
-func (o SharedOptions) GoString() string { return o.String() }
 
 // Format implements fmt.Formatter: every verb prints String, so no verb
 // reaches the secrets.
@@ -133,7 +131,7 @@ type Shared struct {
 	timeout  time.Duration
 	lockTTL  time.Duration
 	lockWait time.Duration
-	clock    Clock
+	clock    clock.Clock
 	log      *slog.Logger
 
 	failing atomic.Bool // a failure episode is going on
@@ -148,7 +146,7 @@ func NewShared(o SharedOptions) (*Shared, error) {
 		return nil, errors.New("tokencache: SharedOptions.Store is nil")
 	}
 	if o.Prefix == "" {
-		o.Prefix = DefaultSharedPrefix
+		o.Prefix = defaultSharedPrefix
 	}
 	if len(o.Prefix) > 64 {
 		return nil, fmt.Errorf("tokencache: SharedOptions.Prefix is %d bytes, want at most 64", len(o.Prefix))
@@ -163,16 +161,16 @@ func NewShared(o SharedOptions) (*Shared, error) {
 		return nil, errors.New("tokencache: SharedOptions.Timeout and LockTTL must not be negative")
 	}
 	if o.Timeout == 0 {
-		o.Timeout = DefaultSharedTimeout
+		o.Timeout = defaultSharedTimeout
 	}
 	if o.LockTTL == 0 {
-		o.LockTTL = DefaultLockTTL
+		o.LockTTL = defaultLockTTL
 	}
 	if o.LockWait == 0 {
-		o.LockWait = DefaultLockWait
+		o.LockWait = defaultLockWait
 	}
 	if o.Clock == nil {
-		o.Clock = systemClock{}
+		o.Clock = clock.System()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -213,10 +211,14 @@ func (s *Shared) Stats() SharedStats {
 // derived from the token with a key of the secret.
 type logicalKey func(k *sealKey) string
 
-// tokenLogical is the logical key of the token issued for key.
+// tokenLogical is the logical key of the token issued for key: a
+// fingerprint under a key of the secret, so that processes sharing the
+// secret agree on it and nobody without it can test a password against a
+// Store key.
 func tokenLogical(key Key) logicalKey {
-	lk := "token/" + string(key)
-	return func(*sealKey) string { return lk }
+	return func(k *sealKey) string {
+		return "token/" + identity.Fingerprint(k.tokenMAC, key.Credential, key.Scope) + "/" + key.Kind
+	}
 }
 
 // validatedLogical is the logical key of the validation of an incoming
@@ -415,10 +417,10 @@ func (s *Shared) fill(ctx context.Context, lk logicalKey, accept func(*identity.
 	return tok, until, false, err
 }
 
-// sleep waits d on clock, or until ctx ends.
-func sleep(ctx context.Context, clock Clock, d time.Duration) error {
+// sleep waits d on clk, or until ctx ends.
+func sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
 	done := make(chan struct{})
-	t := clock.AfterFunc(d, func() { close(done) })
+	t := clk.AfterFunc(d, func() { close(done) })
 	defer t.Stop()
 	select {
 	case <-done:

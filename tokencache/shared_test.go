@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
 )
@@ -24,16 +25,16 @@ var (
 	secretB = []byte("secret-B-0123456789abcdef0123456789")
 )
 
-// issuer is a FetchFunc for shared-tier tests: it issues tokens
+// issuer is a TokenSource for shared-tier tests: it issues tokens
 // "<name>-1", "<name>-2", … of one hour on clock, so that tests can tell
 // which cache of a fleet fetched a token.
 type issuer struct {
 	name  string
-	clock Clock
+	clock clock.Clock
 	calls atomic.Int64
 }
 
-func (f *issuer) fetch(ctx context.Context) (*identity.Token, error) {
+func (f *issuer) Token(ctx context.Context) (*identity.Token, error) {
 	n := f.calls.Add(1)
 	now := f.clock.Now()
 	return &identity.Token{ID: fmt.Sprintf("%s-%d", f.name, n), IssuedAt: now, ExpiresAt: now.Add(time.Hour),
@@ -49,16 +50,27 @@ type member struct {
 	f      *issuer
 }
 
-func newMember(t *testing.T, name string, store Store, clock Clock, secrets ...[]byte) *member {
+// fleetKey is the Key every member of a fleet shares.
+var fleetKey = Key{
+	Credential: identity.Password{UserName: "fleet-user", DomainName: "gnc", Password: "fleet-SECRET"},
+	Scope:      identity.Scope{ProjectName: "fleet-project", ProjectDomainName: "gnc"},
+}
+
+// storeTimeout bounds the Store operations of tests that count fetches
+// exactly: on a loaded machine the 25 ms default can pass between a
+// context's creation and the MemoryStore call, and a timeout (correctly)
+// costs a fetch.
+const storeTimeout = time.Minute
+
+func newMember(t *testing.T, name string, store Store, clk clock.Clock, secrets ...[]byte) *member {
 	t.Helper()
-	sh, err := NewShared(SharedOptions{Store: store, Secrets: secrets, Clock: clock})
+	sh, err := NewShared(SharedOptions{Store: store, Secrets: secrets, Clock: clk, Timeout: storeTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(Options{Clock: clock, Shared: sh, Jitter: -1})
-	t.Cleanup(func() { c.Close() })
-	f := &issuer{name: name, clock: clock}
-	return &member{cache: c, shared: sh, h: c.Handle("fleet-key", f.fetch), f: f}
+	c := mustNew(t, Options{Clock: clk, Shared: sh, Jitter: -1})
+	f := &issuer{name: name, clock: clk}
+	return &member{cache: c, shared: sh, h: mustHandle(t, c, fleetKey, f), f: f}
 }
 
 func (m *member) token(t *testing.T) string {
@@ -74,15 +86,15 @@ func (m *member) token(t *testing.T) string {
 // the secret of sh at index i.
 func storeKeyOf(sh *Shared, i int) string {
 	k := sh.sealer.keys[i]
-	return sh.sealer.storeKey(k, tokenLogical("fleet-key")(k))
+	return sh.sealer.storeKey(k, tokenLogical(fleetKey)(k))
 }
 
 func TestSharedFleetMemoryStore(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	store := NewMemoryStore(clock.Now)
-	a := newMember(t, "a", store, clock, secretA)
-	b := newMember(t, "b", store, clock, secretA)
+	clk := newClock()
+	store := NewMemoryStore(clk)
+	a := newMember(t, "a", store, clk, secretA)
+	b := newMember(t, "b", store, clk, secretA)
 	if got := a.token(t); got != "a-1" {
 		t.Fatalf("a: %q, want a-1", got)
 	}
@@ -95,9 +107,9 @@ func TestSharedFleetMemoryStore(t *testing.T) {
 	if got := b.f.calls.Load(); got != 0 {
 		t.Errorf("b fetched %d times", got)
 	}
-	for _, k := range store.Keys() {
-		if strings.Contains(k, "fleet-key") || strings.Contains(k, "a-1") {
-			t.Errorf("Store key %q shows the logical key or the token", k)
+	for _, k := range store.keys() {
+		if strings.Contains(k, "fleet-") || strings.Contains(k, "token/") || strings.Contains(k, "a-1") {
+			t.Errorf("Store key %q shows the identity, the logical key or the token", k)
 		}
 	}
 }
@@ -128,34 +140,34 @@ func TestSharedRejectsBadEntries(t *testing.T) {
 		{"entry of another key copied here", func(t *testing.T, s *MemoryStore, a *member, ka string) {
 			other := a.shared.sealer
 			k := other.keys[0]
-			lk := tokenLogical("other-key")(k)
+			lk := tokenLogical(testKey("other-user"))(k)
 			payload, _ := identity.EncodeToken(&identity.Token{ID: "forged", User: identity.User{ID: "u"}, Expiry: time.Now().Add(time.Hour)})
 			set(t, s, other.storeKey(k, lk), other.seal(lk, time.Now().Add(time.Hour), payload))
 			set(t, s, ka, get(t, s, other.storeKey(k, lk)))
 		}},
 		{"sealed with a foreign secret", func(t *testing.T, s *MemoryStore, _ *member, ka string) {
-			foreign, err := newSealer([][]byte{secretB}, DefaultSharedPrefix)
+			foreign, err := newSealer([][]byte{secretB}, defaultSharedPrefix)
 			if err != nil {
 				t.Fatal(err)
 			}
-			lk := tokenLogical("fleet-key")(foreign.keys[0])
+			lk := tokenLogical(fleetKey)(foreign.keys[0])
 			payload, _ := identity.EncodeToken(&identity.Token{ID: "forged", User: identity.User{ID: "u"}, Expiry: time.Now().Add(time.Hour)})
 			set(t, s, ka, foreign.seal(lk, time.Now().Add(time.Hour), payload))
 		}},
 		{"sealed but not a token", func(t *testing.T, s *MemoryStore, a *member, ka string) {
 			k := a.shared.sealer.keys[0]
-			set(t, s, ka, a.shared.sealer.seal(tokenLogical("fleet-key")(k), time.Now().Add(time.Hour), []byte("{not a token")))
+			set(t, s, ka, a.shared.sealer.seal(tokenLogical(fleetKey)(k), time.Now().Add(time.Hour), []byte("{not a token")))
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			store := NewMemoryStore(clock.Now)
-			a := newMember(t, "a", store, clock, secretA)
+			clk := newClock()
+			store := NewMemoryStore(clk)
+			a := newMember(t, "a", store, clk, secretA)
 			a.token(t)
 			tt.spoil(t, store, a, storeKeyOf(a.shared, 0))
-			b := newMember(t, "b", store, clock, secretA)
+			b := newMember(t, "b", store, clk, secretA)
 			if got := b.token(t); got != "b-1" {
 				t.Errorf("b got %q from a spoiled entry, want its own fetch b-1", got)
 			}
@@ -200,10 +212,10 @@ func set(t *testing.T, s Store, key string, v []byte) {
 
 func TestSharedWrongSecretMisses(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	store := NewMemoryStore(clock.Now)
-	newMember(t, "a", store, clock, secretA).token(t)
-	b := newMember(t, "b", store, clock, secretB)
+	clk := newClock()
+	store := NewMemoryStore(clk)
+	newMember(t, "a", store, clk, secretA).token(t)
+	b := newMember(t, "b", store, clk, secretB)
 	if got := b.token(t); got != "b-1" {
 		t.Errorf("b with another secret got %q, want its own b-1", got)
 	}
@@ -214,14 +226,14 @@ func TestSharedWrongSecretMisses(t *testing.T) {
 
 func TestSharedExpiredEntryIsAMiss(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	store := NewMemoryStore(time.Now) // the Store keeps it; the sealed until must not
-	a := newMember(t, "a", store, clock, secretA)
+	clk := newClock()
+	store := NewMemoryStore(nil) // the Store keeps it; the sealed until must not
+	a := newMember(t, "a", store, clk, secretA)
 	a.token(t)
 	// Jitter off: a 1-hour token's window opens at 45m, and the entry is
 	// served until then.
-	clock.Advance(45 * time.Minute)
-	b := newMember(t, "b", store, clock, secretA)
+	clk.Advance(45 * time.Minute)
+	b := newMember(t, "b", store, clk, secretA)
 	if got := b.token(t); got != "b-1" {
 		t.Errorf("b got %q after the entry's until, want b-1", got)
 	}
@@ -229,12 +241,12 @@ func TestSharedExpiredEntryIsAMiss(t *testing.T) {
 
 func TestSharedRotation(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	store := NewMemoryStore(clock.Now)
-	old := newMember(t, "old", store, clock, secretA)
+	clk := newClock()
+	store := NewMemoryStore(clk)
+	old := newMember(t, "old", store, clk, secretA)
 	old.token(t)
 
-	rotated := newMember(t, "rotated", store, clock, secretB, secretA)
+	rotated := newMember(t, "rotated", store, clk, secretB, secretA)
 	if got := rotated.token(t); got != "old-1" {
 		t.Fatalf("after rotation, the old secret's entry was not read: got %q", got)
 	}
@@ -247,20 +259,20 @@ func TestSharedRotation(t *testing.T) {
 	if !bytes.Equal(v[1:1+keyIDSize], rotated.shared.sealer.keys[0].id[:]) {
 		t.Error("new entry is not sealed with the first secret")
 	}
-	if got := newMember(t, "new-only", store, clock, secretB).token(t); got != "rotated-1" {
+	if got := newMember(t, "new-only", store, clk, secretB).token(t); got != "rotated-1" {
 		t.Errorf("a process with only the new secret got %q, want rotated-1", got)
 	}
-	if got := newMember(t, "old-only", store, clock, secretA).token(t); got != "old-1" {
+	if got := newMember(t, "old-only", store, clk, secretA).token(t); got != "old-1" {
 		t.Errorf("a process with only the old secret got %q, want the old entry old-1", got)
 	}
 }
 
 func TestSharedInvalidatedTokenNotTakenBack(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	store := NewMemoryStore(clock.Now)
-	a := newMember(t, "a", store, clock, secretA)
-	b := newMember(t, "b", store, clock, secretA)
+	clk := newClock()
+	store := NewMemoryStore(clk)
+	a := newMember(t, "a", store, clk, secretA)
+	b := newMember(t, "b", store, clk, secretA)
 	a.token(t)
 	if got := b.token(t); got != "a-1" {
 		t.Fatalf("b: %q", got)
@@ -271,7 +283,7 @@ func TestSharedInvalidatedTokenNotTakenBack(t *testing.T) {
 	if got := b.token(t); got != "b-1" {
 		t.Errorf("after a 401 for a-1, b got %q, want a fresh b-1 (not the rejected token from the Store)", got)
 	}
-	if got := newMember(t, "c", store, clock, secretA).token(t); got != "b-1" {
+	if got := newMember(t, "c", store, clk, secretA).token(t); got != "b-1" {
 		t.Errorf("a new process got %q, want b's replacement b-1", got)
 	}
 }
@@ -279,13 +291,13 @@ func TestSharedInvalidatedTokenNotTakenBack(t *testing.T) {
 func TestSharedRefreshConsultsStore(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
-		store := NewMemoryStore(clock.Now)
-		a := newMember(t, "a", store, clock, secretA)
-		b := newMember(t, "b", store, clock, secretA)
+		clk := newClock()
+		store := NewMemoryStore(clk)
+		a := newMember(t, "a", store, clk, secretA)
+		b := newMember(t, "b", store, clk, secretA)
 		a.token(t)
 		b.token(t)
-		clock.Advance(45 * time.Minute) // both windows open (jitter off)
+		clk.Advance(45 * time.Minute) // both windows open (jitter off)
 		synctest.Wait()
 		if got := a.token(t); got != "a-1" {
 			t.Fatalf("a stale read: %q", got)
@@ -321,18 +333,18 @@ func TestSharedLockLoserWaits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				clock := systemClock{} // the bubble's fake time
-				store := NewMemoryStore(time.Now)
-				winner := newMember(t, "winner", store, clock, secretA)
-				loser := newMember(t, "loser", store, clock, secretA)
-				if winner.shared.lock(t.Context(), tokenLogical("fleet-key")) != lockWon {
+				clk := clock.System() // the bubble's fake time
+				store := NewMemoryStore(nil)
+				winner := newMember(t, "winner", store, clk, secretA)
+				loser := newMember(t, "loser", store, clk, secretA)
+				if winner.shared.lock(t.Context(), tokenLogical(fleetKey)) != lockWon {
 					t.Fatal("lock not won on an empty Store")
 				}
 				start := time.Now()
 				if tt.winnerDue > 0 {
 					time.AfterFunc(tt.winnerDue, func() {
-						tok, _ := winner.f.fetch(context.Background())
-						winner.shared.save(context.Background(), tokenLogical("fleet-key"), tok, tok.Expiry.Add(-15*time.Minute))
+						tok, _ := winner.f.Token(context.Background())
+						winner.shared.save(context.Background(), tokenLogical(fleetKey), tok, tok.Expiry.Add(-15*time.Minute))
 					})
 				}
 				if got := loser.token(t); got != tt.want {
@@ -345,8 +357,8 @@ func TestSharedLockLoserWaits(t *testing.T) {
 				if tt.winnerDue > 0 && (waited < tt.winnerDue || waited > tt.winnerDue+pollMax) {
 					t.Errorf("loser waited %v for an entry shared after %v", waited, tt.winnerDue)
 				}
-				if tt.winnerDue == 0 && waited != DefaultLockWait {
-					t.Errorf("loser waited %v for a dead holder, want LockWait %v", waited, DefaultLockWait)
+				if tt.winnerDue == 0 && waited != defaultLockWait {
+					t.Errorf("loser waited %v for a dead holder, want LockWait %v", waited, defaultLockWait)
 				}
 				if st := loser.shared.Stats(); st.LockWaits != 1 {
 					t.Errorf("LockWaits = %d, want 1", st.LockWaits)
@@ -357,7 +369,7 @@ func TestSharedLockLoserWaits(t *testing.T) {
 }
 
 // downStore fails or hangs every operation, counting them.
-func downStore(hang bool, ops *atomic.Int64) StoreFuncs {
+func downStore(hang bool, ops *atomic.Int64) storeFuncs {
 	fail := func(ctx context.Context) error {
 		ops.Add(1)
 		if hang {
@@ -366,7 +378,7 @@ func downStore(hang bool, ops *atomic.Int64) StoreFuncs {
 		}
 		return errors.New("dial tcp 127.0.0.1:11211: connection refused")
 	}
-	return StoreFuncs{
+	return storeFuncs{
 		GetFunc:    func(ctx context.Context, _ string) ([]byte, error) { return nil, fail(ctx) },
 		SetFunc:    func(ctx context.Context, _ string, _ []byte, _ time.Duration) error { return fail(ctx) },
 		AddFunc:    func(ctx context.Context, _ string, _ []byte, _ time.Duration) error { return fail(ctx) },
@@ -382,18 +394,17 @@ func TestSharedStoreDown(t *testing.T) {
 			var ops atomic.Int64
 			var logs bytes.Buffer
 			var mu sync.Mutex
-			clock := newFakeClock()
-			sh, err := NewShared(SharedOptions{Store: downStore(hang, &ops), Secrets: [][]byte{secretA}, Clock: clock,
+			clk := newClock()
+			sh, err := NewShared(SharedOptions{Store: downStore(hang, &ops), Secrets: [][]byte{secretA}, Clock: clk,
 				Timeout: time.Millisecond,
 				Logger:  slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := New(Options{Clock: clock, Shared: sh})
-			t.Cleanup(func() { c.Close() })
-			f := &issuer{name: "k", clock: clock}
+			c := mustNew(t, Options{Clock: clk, Shared: sh})
+			f := &issuer{name: "k", clock: clk}
 			for i := range 3 {
-				h := c.Handle(Key(fmt.Sprint("key-", i)), f.fetch)
+				h := mustHandle(t, c, testKey(fmt.Sprint("user-", i)), f)
 				if _, err := h.Token(t.Context()); err != nil {
 					t.Fatalf("Token with the Store down: %v", err)
 				}
@@ -432,7 +443,7 @@ func TestSharedRecoveryLogged(t *testing.T) {
 	var ops atomic.Int64
 	mem := NewMemoryStore(nil)
 	failing := downStore(false, &ops)
-	store := StoreFuncs{
+	store := storeFuncs{
 		GetFunc: func(ctx context.Context, k string) ([]byte, error) {
 			if down.Load() {
 				return failing.Get(ctx, k)
@@ -443,7 +454,7 @@ func TestSharedRecoveryLogged(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	var mu sync.Mutex
-	sh, err := NewShared(SharedOptions{Store: store, Secrets: [][]byte{secretA},
+	sh, err := NewShared(SharedOptions{Store: store, Secrets: [][]byte{secretA}, Timeout: storeTimeout,
 		Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -451,7 +462,7 @@ func TestSharedRecoveryLogged(t *testing.T) {
 	steps := []bool{true, true, false, false, true, false}
 	for _, d := range steps {
 		down.Store(d)
-		sh.load(t.Context(), tokenLogical("k"), nil)
+		sh.load(t.Context(), tokenLogical(testKey("k")), nil)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -574,12 +585,12 @@ func BenchmarkSealOpen(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := newSealer([][]byte{secretA}, DefaultSharedPrefix)
+	s, err := newSealer([][]byte{secretA}, defaultSharedPrefix)
 	if err != nil {
 		b.Fatal(err)
 	}
 	k := s.keys[0]
-	lk := tokenLogical(KeyOf(testCred, testScope))(k)
+	lk := tokenLogical(Key{Credential: testCred, Scope: testScope})(k)
 	until := tok.Expiry
 	var size int
 	b.ReportAllocs()

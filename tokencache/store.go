@@ -5,12 +5,14 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/geostack/geostack/clock"
 )
 
 // Store is the shared second tier behind a Cache: a memcached-like key-value
 // store that a fleet of processes reaches over the network. Package
-// tokencache/memcache implements it over memcached; MemoryStore and
-// StoreFuncs serve tests.
+// tokencache/memcache implements it over memcached; MemoryStore serves
+// tests.
 //
 // A Store must be safe for concurrent use by many goroutines. Every method
 // must honour ctx (the caller bounds each operation with a timeout of a few
@@ -41,58 +43,13 @@ var (
 	ErrNotStored = errors.New("tokencache: not stored")
 )
 
-// StoreFuncs adapts functions to the Store interface, for tests that
-// inject faults or count calls. A nil function behaves as a store that
-// keeps nothing: Get misses, Set, Add and Delete succeed. The functions
-// are called concurrently and must be safe for it.
-type StoreFuncs struct {
-	GetFunc    func(ctx context.Context, key string) ([]byte, error)
-	SetFunc    func(ctx context.Context, key string, value []byte, ttl time.Duration) error
-	AddFunc    func(ctx context.Context, key string, value []byte, ttl time.Duration) error
-	DeleteFunc func(ctx context.Context, key string) error
-}
-
-var _ Store = StoreFuncs{}
-
-// Get calls GetFunc.
-func (f StoreFuncs) Get(ctx context.Context, key string) ([]byte, error) {
-	if f.GetFunc == nil {
-		return nil, ErrCacheMiss
-	}
-	return f.GetFunc(ctx, key)
-}
-
-// Set calls SetFunc.
-func (f StoreFuncs) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if f.SetFunc == nil {
-		return nil
-	}
-	return f.SetFunc(ctx, key, value, ttl)
-}
-
-// Add calls AddFunc.
-func (f StoreFuncs) Add(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if f.AddFunc == nil {
-		return nil
-	}
-	return f.AddFunc(ctx, key, value, ttl)
-}
-
-// Delete calls DeleteFunc.
-func (f StoreFuncs) Delete(ctx context.Context, key string) error {
-	if f.DeleteFunc == nil {
-		return nil
-	}
-	return f.DeleteFunc(ctx, key)
-}
-
 // MemoryStore is a Store in memory, for tests and examples: a stand-in for
 // memcached shared by several Caches of one process. It is safe for
 // concurrent use; each operation takes one mutex. Entries expire on the
 // clock given to NewMemoryStore, so a test's fake clock expires them. It
 // never evicts otherwise: don't use it as a production cache.
 type MemoryStore struct {
-	now func() time.Time
+	clock clock.Clock
 
 	mu      sync.Mutex
 	entries map[string]memoryEntry
@@ -105,19 +62,19 @@ type memoryEntry struct {
 
 var _ Store = (*MemoryStore)(nil)
 
-// NewMemoryStore returns an empty MemoryStore whose TTLs run on now (nil:
-// time.Now).
-func NewMemoryStore(now func() time.Time) *MemoryStore {
-	if now == nil {
-		now = time.Now
+// NewMemoryStore returns an empty MemoryStore whose TTLs run on clk (nil:
+// the system clock).
+func NewMemoryStore(clk clock.Clock) *MemoryStore {
+	if clk == nil {
+		clk = clock.System()
 	}
-	return &MemoryStore{now: now, entries: make(map[string]memoryEntry)}
+	return &MemoryStore{clock: clk, entries: make(map[string]memoryEntry)}
 }
 
 // get returns the live entry of key. s.mu must be held.
 func (s *MemoryStore) get(key string) (memoryEntry, bool) {
 	e, ok := s.entries[key]
-	if ok && !s.now().Before(e.expires) {
+	if ok && !s.clock.Now().Before(e.expires) {
 		delete(s.entries, key)
 		return memoryEntry{}, false
 	}
@@ -145,7 +102,7 @@ func (s *MemoryStore) Set(ctx context.Context, key string, value []byte, ttl tim
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.entries[key] = memoryEntry{value: append([]byte(nil), value...), expires: s.now().Add(ttl)}
+	s.entries[key] = memoryEntry{value: append([]byte(nil), value...), expires: s.clock.Now().Add(ttl)}
 	return nil
 }
 
@@ -160,7 +117,7 @@ func (s *MemoryStore) Add(ctx context.Context, key string, value []byte, ttl tim
 	if _, ok := s.get(key); ok {
 		return ErrNotStored
 	}
-	s.entries[key] = memoryEntry{value: append([]byte(nil), value...), expires: s.now().Add(ttl)}
+	s.entries[key] = memoryEntry{value: append([]byte(nil), value...), expires: s.clock.Now().Add(ttl)}
 	return nil
 }
 
@@ -175,9 +132,9 @@ func (s *MemoryStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Keys returns the keys of the live entries, in no order: what an operator
+// keys returns the keys of the live entries, in no order: what an operator
 // listing memcached would see.
-func (s *MemoryStore) Keys() []string {
+func (s *MemoryStore) keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys := make([]string, 0, len(s.entries))

@@ -38,7 +38,7 @@ type transport struct {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	tok, err := t.h.token(ctx, true)
+	tok, err := t.h.Token(ctx)
 	if err != nil {
 		closeBody(req)
 		return nil, err

@@ -83,11 +83,10 @@ func TestTransport(t *testing.T) {
 			ts := &tokenServer{accept: tt.accept}
 			srv := httptest.NewServer(ts)
 			defer srv.Close()
-			clock := newFakeClock()
-			c := New(Options{Clock: clock})
-			defer c.Close()
-			f := &fetcher{clock: clock, life: time.Hour}
-			h := c.Handle("k", f.fetch)
+			clk := newClock()
+			c := mustNew(t, Options{Clock: clk})
+			f := &fetcher{clock: clk, life: time.Hour}
+			h := mustHandle(t, c, testKey("u1"), f)
 			client := &http.Client{Transport: h.Transport(nil)}
 
 			var body io.Reader
@@ -127,11 +126,10 @@ func TestTransportNextRequestWorks(t *testing.T) {
 	ts := &tokenServer{accept: func(tok string) bool { return tok != "tok-1" }}
 	srv := httptest.NewServer(ts)
 	defer srv.Close()
-	clock := newFakeClock()
-	c := New(Options{Clock: clock})
-	defer c.Close()
-	f := &fetcher{clock: clock, life: time.Hour}
-	pc := NewProviderClient(c.Handle("k", f.fetch), nil)
+	clk := newClock()
+	c := mustNew(t, Options{Clock: clk})
+	f := &fetcher{clock: clk, life: time.Hour}
+	pc := NewProviderClient(mustHandle(t, c, testKey("u1"), f), nil)
 	for i, want := range []int{401, 200} {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, srv.URL, io.MultiReader(strings.NewReader("x")))
 		resp, err := pc.HTTPClient.Do(req)
@@ -150,14 +148,23 @@ func TestTransportNextRequestWorks(t *testing.T) {
 
 func TestTransportWrapTwice(t *testing.T) {
 	t.Parallel()
-	c := New(Options{})
-	defer c.Close()
-	h := c.Handle("k", (&fetcher{clock: newFakeClock(), life: time.Hour}).fetch)
+	clk := newClock()
+	c := mustNew(t, Options{Clock: clk})
+	h := mustHandle(t, c, testKey("u1"), &fetcher{clock: clk, life: time.Hour})
 	once := h.Transport(nil)
 	if twice := h.Transport(once); twice != once {
 		t.Error("wrapping a Handle's Transport again added a layer")
 	}
-	if other := c.Handle("other", (&fetcher{clock: newFakeClock(), life: time.Hour}).fetch).Transport(once); other == once {
-		t.Error("another Handle's Transport did not wrap")
+	tests := []struct {
+		name string
+		key  Key
+	}{
+		{"another Handle of the key", testKey("u1")},
+		{"a Handle of another key", testKey("other")},
+	}
+	for _, tt := range tests {
+		if other := mustHandle(t, c, tt.key, &fetcher{clock: clk, life: time.Hour}).Transport(once); other == once {
+			t.Errorf("%s: its Transport did not wrap", tt.name)
+		}
 	}
 }

@@ -250,10 +250,16 @@ func BenchmarkWorkloadTokens(b *testing.B) {
 		b.ResetTimer()
 		srv.ResetCounters()
 		for b.Loop() {
-			cache := New(Options{})
-			h := cache.Handle(KeyOf(testCred, testScope), func(ctx context.Context) (*identity.Token, error) {
+			cache, err := New(Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h, err := cache.Handle(Key{Credential: testCred, Scope: testScope}, identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
 				return idc.Issue(ctx, srv.AuthURL(srv.Primary()), testCred, testScope)
-			})
+			}))
+			if err != nil {
+				b.Fatal(err)
+			}
 			pc := NewProviderClient(h, &http.Client{})
 			runWorkload(b, func(ctx context.Context, region string) (*services, error) {
 				return geostackServices(ctx, h, pc, region)

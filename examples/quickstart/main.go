@@ -85,15 +85,15 @@ func run(ctx context.Context, out io.Writer, flags demo.Flags) error {
 	fmt.Fprintf(out, "regions in the catalog: %s\n", strings.Join(regions, ", "))
 
 	for _, r := range regions {
-		imgs, err := geostack.Collect(client.Images(ctx, r, nil))
+		imgs, err := demo.Collect(client.Images(ctx, r, nil))
 		if err != nil {
 			return err
 		}
-		flvs, err := geostack.Collect(client.Flavors(ctx, r, nil))
+		flvs, err := demo.Collect(client.Flavors(ctx, r, nil))
 		if err != nil {
 			return err
 		}
-		vts, err := geostack.Collect(client.VolumeTypes(ctx, r, nil))
+		vts, err := demo.Collect(client.VolumeTypes(ctx, r, nil))
 		if err != nil {
 			return err
 		}
@@ -127,8 +127,8 @@ func run(ctx context.Context, out io.Writer, flags demo.Flags) error {
 	}
 
 	st := client.Stats()
-	fmt.Fprintf(out, "\ncache: %d token fetched, %d hits, %d stale hits, %d refreshes\n",
-		st.Cache.Issued, st.Cache.Hits, st.Cache.StaleHits, st.Cache.Refreshes)
+	fmt.Fprintf(out, "\ncache: %d token fetched, %d refreshes, %d invalidated\n",
+		st.Cache.Issued, st.Cache.Refreshes, st.Cache.Invalidations)
 	if env.Fake != nil {
 		var at []string
 		for _, l := range env.Fake.Locations() {

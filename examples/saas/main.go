@@ -18,12 +18,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/examples/internal/demo"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/identity/authtoken"
 	"github.com/geostack/geostack/internal/testserver"
-	"github.com/geostack/geostack/tokencache"
 )
 
 func main() {
@@ -41,7 +41,7 @@ func main() {
 const tokenLifetime = time.Hour
 
 func run(ctx context.Context, out io.Writer) error {
-	clk := testserver.NewManualClock(time.Now())
+	clk := clock.NewManual(time.Now())
 	env, err := demo.Start(demo.Flags{}, testserver.Options{Clock: clk, TokenLifetime: tokenLifetime})
 	if err != nil {
 		return err
@@ -50,18 +50,14 @@ func run(ctx context.Context, out io.Writer) error {
 	fake := env.Fake
 	gnc, _ := env.Base.Domains.ByName("gnc")
 
-	// The backend: the service's own token lives in a token cache; incoming
-	// tokens are validated at gnc's admin endpoint in SG, cached, and must
-	// belong to gnc.
-	cache := tokencache.New(tokencache.Options{Clock: demo.CacheClock(clk)})
-	defer cache.Close()
+	// The backend: the validator keeps the service's own token in a token
+	// cache of its own; incoming tokens are validated at gnc's admin
+	// endpoint in SG, cached, and must belong to gnc.
 	validator, err := authtoken.New(authtoken.Config{
 		Domains:           []domain.Domain{gnc},
 		Home:              "SG",
 		Primary:           env.Base.Primary,
-		Client:            &identity.Client{Now: clk.Now},
 		Clock:             clk,
-		TokenCache:        cache,
 		ServiceCredential: identity.Password{UserName: "nova", DomainID: testserver.DefaultDomainID, Password: testserver.ServicePassword},
 		ServiceScope:      identity.Scope{ProjectName: testserver.ServiceProject, ProjectDomainID: testserver.DefaultDomainID},
 	})
@@ -80,7 +76,7 @@ func run(ctx context.Context, out io.Writer) error {
 	// The users' side.
 	issue := func(dom string, n int) (*identity.Token, error) {
 		cred, scope := demo.User(dom, n)
-		ic := &identity.Client{Now: clk.Now}
+		ic := &identity.Client{Clock: clk}
 		return ic.Issue(ctx, fake.DomainAuthURL(dom, "SG"), cred, scope)
 	}
 	gncTok, err := issue("gnc", 1)
@@ -162,8 +158,8 @@ func roleNames(t *identity.Token) string {
 }
 
 // revoke revokes a token as the cloud's admin would.
-func revoke(ctx context.Context, fake *testserver.Server, clk *testserver.ManualClock, id string) error {
-	ic := &identity.Client{Now: clk.Now}
+func revoke(ctx context.Context, fake *testserver.Server, clk *clock.Manual, id string) error {
+	ic := &identity.Client{Clock: clk}
 	admin, err := ic.Issue(ctx, fake.AuthURL("JP"),
 		identity.Password{UserName: testserver.AdminUser, DomainID: testserver.DefaultDomainID, Password: testserver.AdminPassword},
 		identity.Scope{ProjectName: "admin", ProjectDomainID: testserver.DefaultDomainID})

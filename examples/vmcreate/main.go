@@ -177,7 +177,7 @@ func run(ctx context.Context, out io.Writer, flags demo.Flags, nflows, workers i
 		fmt.Fprintf(out, "%-10s %8d %10s %10v\n", way.name, nflows, issued, time.Since(start).Round(time.Millisecond))
 	}
 	st := fresh.Stats().Cache
-	fmt.Fprintf(out, "\ngeostack cache: %d token fetched, %d hits\n", st.Issued, st.Hits)
+	fmt.Fprintf(out, "\ngeostack cache: %d token fetched, %d callers coalesced\n", st.Issued, st.Coalesced)
 	return nil
 }
 
@@ -232,11 +232,11 @@ func oneFlow(ctx context.Context, get func(context.Context, string, string) (*go
 
 // pick chooses an image and a flavor the domain may use.
 func pick(ctx context.Context, client *geostack.Client, r string) (string, string, error) {
-	imgs, err := geostack.Collect(client.Images(ctx, r, nil))
+	imgs, err := demo.Collect(client.Images(ctx, r, nil))
 	if err != nil {
 		return "", "", err
 	}
-	flvs, err := geostack.Collect(client.Flavors(ctx, r, nil))
+	flvs, err := demo.Collect(client.Flavors(ctx, r, nil))
 	if err != nil {
 		return "", "", err
 	}

@@ -1,48 +1,45 @@
 package authtoken
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sort"
 	"time"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/internal/typednil"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
 
 // Defaults of Config.
 const (
-	// DefaultCacheSize is how many validated tokens are kept: a few MiB
+	// defaultCacheSize is how many validated tokens are kept: a few MiB
 	// for a backend with ten thousand active users.
-	DefaultCacheSize = 10000
-	// DefaultCacheTTL is how long a validated token is trusted without
+	defaultCacheSize = 10000
+	// defaultCacheTTL is how long a validated token is trusted without
 	// asking Keystone again; keystonemiddleware's token_cache_time. A token
 	// revoked in Keystone stays accepted for at most this long.
-	DefaultCacheTTL = 300 * time.Second
-	// DefaultNegativeCacheSize is how many invalid tokens are remembered.
-	DefaultNegativeCacheSize = 1000
-	// DefaultNegativeTTL is how long a token Keystone called invalid (404)
+	defaultCacheTTL = 300 * time.Second
+	// defaultNegativeCacheSize is how many invalid tokens are remembered.
+	defaultNegativeCacheSize = 1000
+	// defaultNegativeTTL is how long a token Keystone called invalid (404)
 	// is answered 401 without asking again: long enough that a client
 	// retrying in a loop costs Keystone one request per 10 s, short enough
 	// that replication catching up is not hidden for long.
-	DefaultNegativeTTL = 10 * time.Second
-	// DefaultValidateTimeout bounds one coalesced validation, failover
+	defaultNegativeTTL = 10 * time.Second
+	// defaultValidateTimeout bounds one coalesced validation, failover
 	// across locations included.
-	DefaultValidateTimeout = 30 * time.Second
-	// DefaultMaxTokenLength: a Fernet token is about 200 bytes; the
+	defaultValidateTimeout = 30 * time.Second
+	// defaultMaxTokenLength: a Fernet token is about 200 bytes; the
 	// largest PKI tokens were a few KiB. A longer header is not sent to
 	// Keystone.
-	DefaultMaxTokenLength = 8 << 10
+	defaultMaxTokenLength = 8 << 10
 )
-
-// Clock tells the Validator the time, for cache expiry. It must be safe for
-// concurrent use. *testserver.ManualClock and region.Clock values fit.
-type Clock interface {
-	Now() time.Time
-}
 
 // Roles is a role requirement: the token must carry every role of AllOf
 // and, if AnyOf is not empty, at least one role of AnyOf. Names compare
@@ -83,23 +80,30 @@ type Config struct {
 	// validated there first.
 	Home string
 
-	// Resolver validates with failover and the replication-lag retry at
-	// the primary. Nil builds one from Locations(Domains[0]) with Primary,
-	// Clock and Logger.
-	Resolver *region.Resolver
-	// Primary is the primary location; used only when Resolver is nil.
+	// Primary is the primary location. New builds the resolver from
+	// Domains[0]'s admin_auth_urls (its user_auth_url where a location has
+	// no admin one), with Primary, Clock and Logger. Give Primary or
+	// Resolver, not both.
 	Primary string
+	// Resolver, instead of Primary, is a resolver of the caller's own:
+	// validation then fails over along its locations.
+	Resolver *region.Resolver
 
-	// Client talks to Keystone. Nil means a zero identity.Client whose
-	// Now is Clock's.
+	// Client talks to Keystone. Nil means a zero identity.Client with
+	// Clock.
 	Client *identity.Client
 
-	// TokenCache holds the service's own token, issued for
-	// ServiceCredential and ServiceScope through the Resolver from Home
-	// (without a catalog). Required.
-	TokenCache        *tokencache.Cache
+	// ServiceCredential and ServiceScope are the service's own identity:
+	// New keeps its token (issued without a catalog through the resolver
+	// from Home) in TokenCache, or in a cache of its own when TokenCache
+	// is nil.
 	ServiceCredential identity.Credential
 	ServiceScope      identity.Scope
+	TokenCache        *tokencache.Cache
+	// ServiceToken, instead of ServiceCredential, hands out the service's
+	// token: a source of the caller's own, or a fake in a test. Its tokens
+	// are only ever sent to Keystone.
+	ServiceToken identity.TokenSource
 
 	// ServiceRoles are the roles of which an X-Service-Token must carry at
 	// least one (keystonemiddleware's service_token_roles, with
@@ -109,23 +113,23 @@ type Config struct {
 	Roles Roles
 
 	// CacheSize is how many validated tokens are kept. Default
-	// DefaultCacheSize.
+	// 10,000.
 	CacheSize int
 	// CacheTTL is the longest a validated token is trusted without asking
 	// Keystone; never longer than the token's own expiry. Default
-	// DefaultCacheTTL.
+	// 300 s.
 	CacheTTL time.Duration
 	// NegativeCacheSize is how many invalid tokens are remembered. Default
-	// DefaultNegativeCacheSize.
+	// 1,000.
 	NegativeCacheSize int
 	// NegativeTTL is how long an invalid token is remembered. Default
-	// DefaultNegativeTTL; negative disables the negative cache.
+	// 10 s; negative disables the negative cache.
 	NegativeTTL time.Duration
 	// ValidateTimeout bounds one Keystone validation. Default
-	// DefaultValidateTimeout.
+	// 30 s.
 	ValidateTimeout time.Duration
 	// MaxTokenLength is the longest token sent to Keystone. Default
-	// DefaultMaxTokenLength.
+	// 8 KiB.
 	MaxTokenLength int
 	// IncludeCatalog asks Keystone for the service catalog of validated
 	// tokens. Off by default: a SaaS backend rarely needs it and it is
@@ -142,36 +146,106 @@ type Config struct {
 	// are shared. Usually the Shared of TokenCache. Nil: none.
 	Shared *tokencache.Shared
 
-	// Clock is the time source for cache expiry; it should be the clock
-	// of Client.Now. Nil means time.Now.
-	Clock Clock
+	// Clock is the time source for cache expiry, circuit cool-downs and
+	// the service token; nil means the system clock. A Client without a
+	// Clock of its own gets this one.
+	Clock clock.Clock
 	// Logger receives rejected tokens (with a fingerprint, never the
 	// token), Keystone failures and service token refreshes. Nil discards.
 	Logger *slog.Logger
 }
 
-// ConfigError is one problem in a Config. New reports every problem it
-// finds, joined with errors.Join; each matches ErrInvalidConfig.
-type ConfigError struct {
-	Field  string
-	Reason string
+// withDefaults returns c with its zero fields set, or every problem.
+func (c Config) withDefaults() (Config, error) {
+	var l configerr.List
+	if len(c.Domains) == 0 {
+		l.Add("domains", "no domain served")
+	}
+	for i, d := range c.Domains {
+		if d.ID == "" || d.Prefix == "" {
+			l.Add(fmt.Sprintf("domains[%d]", i), "domain without id or prefix")
+		}
+	}
+	if c.Home == "" {
+		l.Add("home", "no home location")
+	}
+	switch {
+	case c.Resolver == nil && c.Primary == "":
+		l.Add("primary", "no primary location (or give a Resolver)")
+	case c.Resolver != nil && c.Primary != "":
+		l.Add("primary", "give Primary or Resolver, not both: the resolver has a primary of its own")
+	}
+	switch {
+	case c.ServiceToken != nil && typednil.Is(c.ServiceToken):
+		l.Add("service_token", "a nil %T", c.ServiceToken)
+	case c.ServiceToken != nil && (c.ServiceCredential != nil || c.TokenCache != nil):
+		l.Add("service_token", "give ServiceToken or ServiceCredential (with TokenCache), not both")
+	case c.ServiceToken != nil:
+	case c.ServiceCredential == nil || typednil.Is(c.ServiceCredential):
+		l.Add("service_credential", "no service credential (or give a ServiceToken)")
+	default:
+		if err := c.ServiceCredential.Validate(); err != nil {
+			l.Add("service_credential", "%v", err)
+		}
+		if err := c.ServiceScope.Validate(); err != nil {
+			l.Add("service_scope", "%v", err)
+		}
+	}
+	switch {
+	case c.Clock != nil && typednil.Is(c.Clock):
+		l.Add("clock", "a nil %T", c.Clock)
+	case c.Client != nil && c.Client.Clock != nil && c.Clock != nil && !sameClock(c.Client.Clock, c.Clock):
+		l.Add("clock", "the Client has a Clock of its own that is not Clock: give one of them")
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"cache_size", int64(c.CacheSize)}, {"negative_cache_size", int64(c.NegativeCacheSize)},
+		{"cache_ttl", int64(c.CacheTTL)}, {"validate_timeout", int64(c.ValidateTimeout)},
+		{"max_token_length", int64(c.MaxTokenLength)},
+	} {
+		if f.v < 0 {
+			l.Add(f.name, "%d is negative", f.v)
+		}
+	}
+	if err := l.Err(); err != nil {
+		return c, err
+	}
+	if c.Clock == nil {
+		c.Clock = clock.System()
+	}
+	if len(c.ServiceRoles) == 0 {
+		c.ServiceRoles = []string{"service"}
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = defaultCacheSize
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = defaultCacheTTL
+	}
+	if c.NegativeCacheSize == 0 {
+		c.NegativeCacheSize = defaultNegativeCacheSize
+	}
+	if c.NegativeTTL == 0 {
+		c.NegativeTTL = defaultNegativeTTL
+	}
+	if c.ValidateTimeout == 0 {
+		c.ValidateTimeout = defaultValidateTimeout
+	}
+	if c.MaxTokenLength == 0 {
+		c.MaxTokenLength = defaultMaxTokenLength
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
 }
 
-// ErrInvalidConfig is matched by every *ConfigError.
-var ErrInvalidConfig = errors.New("authtoken: invalid config")
-
-// Error implements error.
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("authtoken: config %s: %s", e.Field, e.Reason)
-}
-
-// Is reports whether target is ErrInvalidConfig.
-func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
-
-// Locations returns the locations of d for a region.Resolver that validates
+// locations returns the locations of d for a resolver that validates
 // tokens: one per location d has endpoints at, sorted by name, each with
 // d's admin_auth_url there (its user_auth_url where it has no admin one).
-func Locations(d domain.Domain) []region.Location {
+func locations(d domain.Domain) []region.Location {
 	names := make([]string, 0, len(d.Endpoints))
 	for n := range d.Endpoints {
 		names = append(names, n)
@@ -192,73 +266,9 @@ func Locations(d domain.Domain) []region.Location {
 	return locs
 }
 
-// withDefaults returns c with its zero fields set, or what is wrong.
-func (c Config) withDefaults() (Config, error) {
-	var errs []error
-	bad := func(field, reason string) { errs = append(errs, &ConfigError{Field: field, Reason: reason}) }
-	if len(c.Domains) == 0 {
-		bad("Domains", "no domain served")
-	}
-	for i, d := range c.Domains {
-		if d.ID == "" || d.Prefix == "" {
-			bad(fmt.Sprintf("Domains[%d]", i), "domain without id or prefix")
-		}
-	}
-	if c.Home == "" {
-		bad("Home", "no home location")
-	}
-	if c.Resolver == nil && c.Primary == "" {
-		bad("Primary", "needed when Resolver is nil")
-	}
-	if c.TokenCache == nil {
-		bad("TokenCache", "nil")
-	}
-	if c.ServiceCredential == nil {
-		bad("ServiceCredential", "nil")
-	} else if err := c.ServiceCredential.Validate(); err != nil {
-		bad("ServiceCredential", err.Error())
-	}
-	if err := c.ServiceScope.Validate(); err != nil {
-		bad("ServiceScope", err.Error())
-	}
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"CacheSize", int64(c.CacheSize)}, {"NegativeCacheSize", int64(c.NegativeCacheSize)},
-		{"CacheTTL", int64(c.CacheTTL)}, {"ValidateTimeout", int64(c.ValidateTimeout)},
-		{"MaxTokenLength", int64(c.MaxTokenLength)},
-	} {
-		if f.v < 0 {
-			bad(f.name, "negative")
-		}
-	}
-	if len(errs) > 0 {
-		return c, errors.Join(errs...)
-	}
-	if len(c.ServiceRoles) == 0 {
-		c.ServiceRoles = []string{"service"}
-	}
-	if c.CacheSize == 0 {
-		c.CacheSize = DefaultCacheSize
-	}
-	if c.CacheTTL == 0 {
-		c.CacheTTL = DefaultCacheTTL
-	}
-	if c.NegativeCacheSize == 0 {
-		c.NegativeCacheSize = DefaultNegativeCacheSize
-	}
-	if c.NegativeTTL == 0 {
-		c.NegativeTTL = DefaultNegativeTTL
-	}
-	if c.ValidateTimeout == 0 {
-		c.ValidateTimeout = DefaultValidateTimeout
-	}
-	if c.MaxTokenLength == 0 {
-		c.MaxTokenLength = DefaultMaxTokenLength
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	return c, nil
+// sameClock reports whether a and b are the same clock, without comparing
+// values of a type that cannot be compared.
+func sameClock(a, b clock.Clock) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
 }

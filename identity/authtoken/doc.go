@@ -6,7 +6,7 @@
 // A backend writes:
 //
 //	v, err := authtoken.New(authtoken.Config{Domains: []domain.Domain{gnc}, Home: "SG", Primary: "JP",
-//		TokenCache: cache, ServiceCredential: svcCred, ServiceScope: svcScope})
+//		ServiceCredential: svcCred, ServiceScope: svcScope})
 //	http.Handle("/", v.Handler(app, authtoken.HandlerOptions{}))
 //	// in app: id, _ := authtoken.FromContext(r.Context()); id.Token.User.Name
 //
@@ -16,9 +16,14 @@
 // domain in the backend's own location, failing over to the other locations
 // through a region.Resolver; a 404 at a replica is retried once at the
 // primary, since a user registered a moment ago may not have replicated yet.
-// It authenticates with the service's own token from a tokencache.Cache;
-// when Keystone rejects that token (401), it is invalidated (exactly that
-// token) and the validation is retried once with a fresh one.
+// It authenticates with the service's own token: issued without a catalog
+// and kept in a tokencache.Cache (Config.TokenCache, or one of the
+// Validator's own), or handed out by any identity.TokenSource
+// (Config.ServiceToken). When Keystone rejects that token (401), it is
+// invalidated, exactly that token, where the source can (a
+// tokencache.Handle can), and the validation is retried once with the
+// token the source gives next; a second 401 is ErrUnavailable, never a
+// loop. Validator.ServiceToken returns the source.
 //
 // # Cache
 //

@@ -11,9 +11,9 @@ import (
 var (
 	// ErrMissing: the request carried no token (401).
 	ErrMissing = errors.New("authtoken: no token")
-	// ErrInvalid: Keystone does not know the token (unknown, expired or
+	// ErrInvalidToken: Keystone does not know the token (unknown, expired or
 	// revoked: it answered 404), or the token is malformed (401).
-	ErrInvalid = errors.New("authtoken: invalid token")
+	ErrInvalidToken = errors.New("authtoken: invalid token")
 	// ErrExpired: the token was valid and has expired since (401). It is
 	// reported without asking Keystone again.
 	ErrExpired = errors.New("authtoken: token expired")
@@ -37,7 +37,7 @@ var (
 // Error is a token that was not accepted, and why. It never holds the token
 // itself: Token is its fingerprint (identity.TokenFingerprint).
 type Error struct {
-	// Kind is the sentinel the error matches (ErrInvalid, ...).
+	// Kind is the sentinel the error matches (ErrInvalidToken, ...).
 	Kind error
 	// Token is the fingerprint of the token concerned, "" if none.
 	Token string

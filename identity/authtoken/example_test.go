@@ -10,7 +10,6 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/identity/authtoken"
 	"github.com/geostack/geostack/internal/testserver"
-	"github.com/geostack/geostack/tokencache"
 )
 
 // Example protects a mail backend of the gnc product running in Singapore.
@@ -28,14 +27,12 @@ func Example() {
 	for _, loc := range srv.Locations() {
 		gnc.Endpoints[loc] = domain.Endpoints{UserAuthURL: srv.DomainAuthURL("gnc", loc), AdminAuthURL: srv.DomainAdminAuthURL("gnc", loc)}
 	}
-	cache := tokencache.New(tokencache.Options{})
-	defer cache.Close()
-
+	// Without a TokenCache, the Validator keeps its service token in a
+	// cache of its own, which Close closes.
 	v, err := authtoken.New(authtoken.Config{
 		Domains:           []domain.Domain{gnc},
 		Home:              "SG",
 		Primary:           "JP",
-		TokenCache:        cache,
 		ServiceCredential: identity.Password{UserName: "nova", DomainName: "Default", Password: testserver.ServicePassword},
 		ServiceScope:      identity.Scope{ProjectName: "service", ProjectDomainName: "Default"},
 	})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
@@ -20,7 +21,7 @@ import (
 // env is one fake cloud and one Validator serving gnc from home.
 type env struct {
 	srv    *testserver.Server
-	clock  *testserver.ManualClock
+	clock  *clock.Manual
 	reg    *domain.Registry
 	client *identity.Client
 	res    *region.Resolver
@@ -66,14 +67,14 @@ func setup(t testing.TB, o setupOpts) *env {
 	if o.home == "" {
 		o.home = "SG"
 	}
-	// The fake cloud's clock starts far from the wall clock: its HTTP Date
-	// header is on the wall clock, so identity would otherwise take it for
-	// Keystone's "now" and misjudge the expiry of validated tokens once the
-	// manual clock has been advanced. The tokencache stays on the wall
-	// clock: to it the service token looks valid for years, and an expired
-	// one is caught by Keystone's 401 and refreshed.
-	clock := testserver.NewManualClock(clockStart)
-	o.server.Clock = clock
+	// One manual clock drives the fake cloud, the identity client, the
+	// resolver and the Validator's caches. The token cache of the service
+	// token has a manual clock of its own that never moves: to it the
+	// service token stays valid, so that a test advancing the clock past
+	// the token's expiry sees Keystone's 401, the invalidation and the one
+	// refresh, without a background refresh racing the test's counts.
+	clk := clock.NewManual(clockStart)
+	o.server.Clock = clk
 	srv := testserver.New(t, o.server)
 	world := testserver.DefaultWorld()
 	var doms []domain.Domain
@@ -93,14 +94,13 @@ func setup(t testing.TB, o setupOpts) *env {
 		t.Fatal(err)
 	}
 	gnc, _ := reg.ByName("gnc")
-	res, err := region.New(region.Config{Locations: Locations(gnc), Primary: srv.Primary(), Clock: clock})
+	res, err := region.New(region.Config{Locations: locations(gnc), Primary: srv.Primary(), Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := tokencache.New(tokencache.Options{})
-	t.Cleanup(func() { cache.Close() })
+	cache := newTokenCache(t)
 	logs := &logBuffer{}
-	client := &identity.Client{Now: clock.Now}
+	client := &identity.Client{Clock: clk}
 	cfg := Config{
 		Domains:           []domain.Domain{gnc},
 		Home:              o.home,
@@ -109,7 +109,7 @@ func setup(t testing.TB, o setupOpts) *env {
 		TokenCache:        cache,
 		ServiceCredential: serviceCred,
 		ServiceScope:      serviceScope,
-		Clock:             clock,
+		Clock:             clk,
 		Logger:            slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if o.config != nil {
@@ -120,7 +120,7 @@ func setup(t testing.TB, o setupOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	return &env{srv: srv, clock: clock, reg: reg, client: client, res: res, cache: cache, v: v, logs: logs, home: o.home}
+	return &env{srv: srv, clock: clk, reg: reg, client: client, res: res, cache: cache, v: v, logs: logs, home: o.home}
 }
 
 // issue returns a token of a seeded domain user, scoped to its project,
@@ -150,17 +150,27 @@ func (e *env) revoke(t testing.TB, id string) {
 	}
 }
 
-// serviceToken is the Validator's own current service token.
+// serviceToken is the Validator's own current service token, fetched if
+// it has none yet.
 func (e *env) serviceToken(t testing.TB) *identity.Token {
 	t.Helper()
-	h := e.cache.Handle(tokencache.KeyOf(serviceCred, serviceScope).Variant("nocatalog"), func(context.Context) (*identity.Token, error) {
-		panic("the Validator created this handle")
-	})
-	tok, err := h.Token(context.Background())
+	tok, err := e.v.ServiceToken().Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// newTokenCache returns a token cache on a manual clock that stays at
+// clockStart, closed when the test ends.
+func newTokenCache(t testing.TB) *tokencache.Cache {
+	t.Helper()
+	cache, err := tokencache.New(tokencache.Options{Clock: clock.NewManual(clockStart)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cache.Close() })
+	return cache
 }
 
 // keystoneRequests counts requests at every location's Keystone.

@@ -33,8 +33,20 @@ func realDomain(t *testing.T, env *keystonetest.Env, name string, authURL func(l
 	return d
 }
 
+// newCache returns a token cache closed when the test ends.
+func newCache(t *testing.T) *tokencache.Cache {
+	t.Helper()
+	cache, err := tokencache.New(tokencache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cache.Close() })
+	return cache
+}
+
 // newValidator returns a Validator for a backend of domain d at home SG,
-// whose service token (nova's) lives in cache.
+// whose service token (nova's) lives in cache, or in the Validator's own
+// cache if cache is nil.
 func newValidator(t *testing.T, env *keystonetest.Env, d domain.Domain, cache *tokencache.Cache) *authtoken.Validator {
 	t.Helper()
 	nova := env.MustUser(t, "nova")
@@ -83,8 +95,7 @@ func TestIntegrationDomainEnforcement(t *testing.T) {
 	t.Parallel()
 	env := keystonetest.Load(t)
 	ctx := t.Context()
-	cache := tokencache.New(tokencache.Options{})
-	t.Cleanup(func() { cache.Close() })
+	cache := newCache(t)
 
 	var c identity.Client
 	issue := func(name string, domainScope bool) string {
@@ -148,8 +159,8 @@ func TestIntegrationDomainEnforcement(t *testing.T) {
 	if _, err := v.Validate(ctx, tokens["zjp project"]); !errors.Is(err, authtoken.ErrWrongDomain) {
 		t.Errorf("gnc validator, zjp token: %v, want ErrWrongDomain", err)
 	}
-	if _, err := v.Validate(ctx, tokens["unknown"]); !errors.Is(err, authtoken.ErrInvalid) {
-		t.Errorf("gnc validator, unknown token: %v, want ErrInvalid", err)
+	if _, err := v.Validate(ctx, tokens["unknown"]); !errors.Is(err, authtoken.ErrInvalidToken) {
+		t.Errorf("gnc validator, unknown token: %v, want ErrInvalidToken", err)
 	}
 }
 
@@ -161,8 +172,7 @@ func TestIntegrationKeystoneDown(t *testing.T) {
 	t.Parallel()
 	env := keystonetest.Load(t)
 	ctx := t.Context()
-	cache := tokencache.New(tokencache.Options{})
-	t.Cleanup(func() { cache.Close() })
+	cache := newCache(t)
 	gnc := env.MustUser(t, "gncu00000001")
 
 	var c identity.Client
@@ -190,10 +200,9 @@ func TestIntegrationKeystoneDown(t *testing.T) {
 		t.Errorf("Validate with every Keystone down: %v, want authtoken.ErrUnavailable wrapping identity.ErrUnavailable", err)
 	}
 
-	// Without a cached service token it is 503 too.
-	fresh := tokencache.New(tokencache.Options{})
-	t.Cleanup(func() { fresh.Close() })
-	cold := newValidator(t, env, realDomain(t, env, "gnc", func(loc string) string { return closed[loc] }), fresh)
+	// Without a cached service token it is 503 too: the Validator's own
+	// cache starts empty.
+	cold := newValidator(t, env, realDomain(t, env, "gnc", func(loc string) string { return closed[loc] }), nil)
 	if code, _ := status(cold.Handler(backend, authtoken.HandlerOptions{}), tok.ID); code != http.StatusServiceUnavailable {
 		t.Errorf("every Keystone down, no service token: status %d, want 503", code)
 	}

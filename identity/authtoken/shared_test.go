@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/internal/keystonetest"
 	"github.com/geostack/geostack/tokencache"
 	"github.com/geostack/geostack/tokencache/memcache"
@@ -17,12 +18,17 @@ var sharedSecret = []byte("validation-secret-0123456789abcdef")
 
 // wallTimers is the test's manual clock for time, with real timers for the
 // polls of a process that lost the shared tier's lock (the manual clock's
-// timers fire only when a test advances it).
+// timers fire only when a test advances it). The loser's LockWait runs on
+// the manual clock, which stands still while it waits, so a slow machine
+// does not make it give up early; only memcached's own TTL of the lock
+// (LockTTL, 5 s) is on the wall clock.
 type wallTimers struct{ now func() time.Time }
+
+var _ clock.Clock = wallTimers{}
 
 func (c wallTimers) Now() time.Time { return c.now() }
 
-func (c wallTimers) AfterFunc(d time.Duration, f func()) tokencache.Timer {
+func (c wallTimers) AfterFunc(d time.Duration, f func()) clock.Timer {
 	return time.AfterFunc(d, f)
 }
 
@@ -50,8 +56,7 @@ func testPrefix() string {
 // but memcached: its own token cache, resolver, client and Shared tier.
 func secondValidator(t *testing.T, e *env, cfg Config, sh *tokencache.Shared) *Validator {
 	t.Helper()
-	cache := tokencache.New(tokencache.Options{})
-	t.Cleanup(func() { cache.Close() })
+	cache := newTokenCache(t)
 	client := *cfg.Client
 	cfg.Client = &client
 	cfg.TokenCache = cache
@@ -85,7 +90,7 @@ func TestFleetOneValidation(t *testing.T) {
 	tok := e.issue(t, "gncu00000001")
 	// The service tokens are fetched before the count starts.
 	for _, v := range []*Validator{a, b} {
-		if _, err := v.service.Token(t.Context()); err != nil {
+		if _, err := v.ServiceToken().Token(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -137,7 +142,7 @@ func TestSharedValidationRules(t *testing.T) {
 		{"trusted no longer than CacheTTL after the first validation", func(t *testing.T, e *env, a, b *Validator) int64 {
 			tok := e.issue(t, "gncu00000001")
 			mustValidate(t, a, tok.ID)
-			e.clock.Advance(DefaultCacheTTL)
+			e.clock.Advance(defaultCacheTTL)
 			mustValidate(t, b, tok.ID)
 			return e.srv.Validations("")
 		}, 2},
@@ -148,7 +153,7 @@ func TestSharedValidationRules(t *testing.T) {
 			// requests each Validator makes instead.
 			var asked int64
 			for _, v := range []*Validator{a, b} {
-				if _, err := v.service.Token(t.Context()); err != nil {
+				if _, err := v.ServiceToken().Token(t.Context()); err != nil {
 					t.Fatal(err)
 				}
 				before := e.keystoneRequests()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -27,15 +28,20 @@ type Validator struct {
 	now      func() time.Time
 	resolver *region.Resolver
 	client   *identity.Client
-	service  *tokencache.Handle
-	opts     identity.ValidateOptions
-	variant  string // names opts in the shared tier's keys
-	keys     *keyer
-	pos      *lru.Cache[key, *entry]
-	neg      *lru.Cache[key, time.Time]
-	flights  singleflight.Group
-	log      *slog.Logger
-	wwwAuth  string // the WWW-Authenticate header value
+	service  identity.TokenSource
+	// invalidate drops a rejected service token, when the source can.
+	invalidate func(id string) bool
+	// release gives up what New built: the service token's Handle, and
+	// the cache when it is the Validator's own.
+	release func()
+	opts    identity.ValidateOptions
+	variant string // names opts in the shared tier's keys
+	keys    *keyer
+	pos     *lru.Cache[key, *entry]
+	neg     *lru.Cache[key, time.Time]
+	flights singleflight.Group
+	log     *slog.Logger
+	wwwAuth string // the WWW-Authenticate header value
 
 	stop     context.Context
 	stopNow  context.CancelFunc
@@ -50,31 +56,24 @@ type entry struct {
 	until time.Time
 }
 
-// New checks cfg and returns a Validator. Every problem found is reported,
-// joined with errors.Join; each matches ErrInvalidConfig (or
-// region.ErrInvalidConfig, when the Resolver is built here).
+// New checks cfg and returns a Validator. Every problem found is reported
+// in one *geostack.ConfigError, matching geostack.ErrInvalidConfig.
 func New(cfg Config) (*Validator, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{cfg: cfg, resolver: cfg.Resolver, log: cfg.Logger, keys: newKeyer()}
-	if cfg.Clock != nil {
-		v.now = cfg.Clock.Now
-	} else {
-		v.now = time.Now
-	}
+	v := &Validator{cfg: cfg, resolver: cfg.Resolver, log: cfg.Logger, keys: newKeyer(), now: cfg.Clock.Now, release: func() {}}
 	if v.resolver == nil {
-		rc := region.Config{Locations: Locations(cfg.Domains[0]), Primary: cfg.Primary, Logger: cfg.Logger}
-		if cfg.Clock != nil {
-			rc.Clock = cfg.Clock
-		}
+		rc := region.Config{Locations: locations(cfg.Domains[0]), Primary: cfg.Primary, Clock: cfg.Clock, Logger: cfg.Logger}
 		if v.resolver, err = region.New(rc); err != nil {
-			return nil, err
+			return nil, endpointProblems(cfg.Domains[0], rc.Locations, err)
 		}
 	}
 	if v.resolver.Order(cfg.Home) == nil {
-		return nil, &ConfigError{Field: "Home", Reason: fmt.Sprintf("%q is not a location of the resolver", cfg.Home)}
+		var l configerr.List
+		l.Add("home", "%q is not a location of the resolver", cfg.Home)
+		return nil, l.Err()
 	}
 	uri, err := userAuthURL(cfg.Domains[0], cfg.Home, v.resolver.Primary())
 	if err != nil {
@@ -82,23 +81,17 @@ func New(cfg Config) (*Validator, error) {
 	}
 	v.wwwAuth = `Keystone uri="` + uri + `"`
 
-	c := identity.Client{Now: v.now}
+	c := identity.Client{Clock: cfg.Clock}
 	if cfg.Client != nil {
 		c = *cfg.Client
-		if c.Now == nil {
-			c.Now = v.now
+		if c.Clock == nil {
+			c.Clock = cfg.Clock
 		}
 	}
 	v.client = &c
-	issuer := c // the service token is only ever sent to Keystone
-	issuer.NoCatalog = true
-	// A token without a catalog: its own cache entry, apart from the
-	// ordinary tokens a geostack.Client of the same service user keeps in
-	// the same cache.
-	v.service = cfg.TokenCache.Handle(
-		tokencache.KeyOf(cfg.ServiceCredential, cfg.ServiceScope).Variant("nocatalog"),
-		v.resolver.Fetcher(cfg.Home, &issuer, cfg.ServiceCredential, cfg.ServiceScope),
-	)
+	if err := v.serviceToken(cfg); err != nil {
+		return nil, err
+	}
 	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog}
 	// Shared validations are kept apart by what they hold (with or without
 	// catalog) and by how long they are trusted: a validator with a short
@@ -110,12 +103,9 @@ func New(cfg Config) (*Validator, error) {
 	}
 	v.variant += "/ttl=" + cfg.CacheTTL.String()
 
-	if v.pos, err = lru.New[key, *entry](cfg.CacheSize); err != nil {
-		return nil, &ConfigError{Field: "CacheSize", Reason: err.Error()}
-	}
-	if v.neg, err = lru.New[key, time.Time](cfg.NegativeCacheSize); err != nil {
-		return nil, &ConfigError{Field: "NegativeCacheSize", Reason: err.Error()}
-	}
+	// Both sizes are positive by now, the one thing lru.New checks.
+	v.pos, _ = lru.New[key, *entry](cfg.CacheSize)
+	v.neg, _ = lru.New[key, time.Time](cfg.NegativeCacheSize)
 	v.stop, v.stopNow = context.WithCancel(context.Background())
 	return v, nil
 }
@@ -126,18 +116,74 @@ func userAuthURL(d domain.Domain, home, primary string) (string, error) {
 			return ep.UserAuthURL, nil
 		}
 	}
-	return "", &ConfigError{Field: "Domains[0]", Reason: fmt.Sprintf("domain %s has no user_auth_url at %s or %s", d.Name, home, primary)}
+	var l configerr.List
+	l.Add("domains[0].endpoints", "domain %s has no user_auth_url at %s or %s", d.Name, home, primary)
+	return "", l.Err()
 }
+
+// serviceToken sets up the service's own token: cfg.ServiceToken, or a
+// Handle of the credential's catalog-less tokens, issued with failover
+// from Home.
+func (v *Validator) serviceToken(cfg Config) error {
+	if cfg.ServiceToken != nil {
+		v.service = cfg.ServiceToken
+		if h, ok := cfg.ServiceToken.(interface{ Invalidate(string) bool }); ok {
+			v.invalidate = h.Invalidate
+		}
+		return nil
+	}
+	cache := cfg.TokenCache
+	own := cache == nil
+	if own {
+		var err error
+		if cache, err = tokencache.New(tokencache.Options{Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
+			return err
+		}
+	}
+	issuer := *v.client // the service token is only ever sent to Keystone
+	issuer.NoCatalog = true
+	cred, scope, home, r := cfg.ServiceCredential, cfg.ServiceScope, cfg.Home, v.resolver
+	// A token without a catalog: its own cache entry, apart from the
+	// ordinary tokens a geostack.Client of the same service user keeps in
+	// the same cache.
+	h, err := cache.Handle(tokencache.Key{Credential: cred, Scope: scope, Kind: "nocatalog"},
+		identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
+			return r.Issue(ctx, home, &issuer, cred, scope)
+		}))
+	if err != nil {
+		if own {
+			cache.Close()
+		}
+		return err
+	}
+	v.service, v.invalidate = h, h.Invalidate
+	v.release = func() {
+		h.Release()
+		if own {
+			cache.Close()
+		}
+	}
+	return nil
+}
+
+// ServiceToken returns the source of the service's own token, the one
+// every validation authenticates with: to send it elsewhere, or to check
+// it in a test.
+func (v *Validator) ServiceToken() identity.TokenSource { return v.service }
 
 // Close cancels the validations in flight and waits for them to end.
 // Afterwards Validate fails with ErrClosed on a cache miss. It is
 // idempotent and always returns nil.
 func (v *Validator) Close() error {
 	v.mu.Lock()
+	closed := v.closed
 	v.closed = true
 	v.mu.Unlock()
 	v.stopNow()
 	v.inflight.Wait()
+	if !closed {
+		v.release()
+	}
 	return nil
 }
 
@@ -202,7 +248,7 @@ func (v *Validator) lookup(ctx context.Context, token string, allowExpired bool)
 		return nil, &Error{Kind: ErrMissing}
 	}
 	if !wellFormed(token, v.cfg.MaxTokenLength) {
-		return nil, &Error{Kind: ErrInvalid, Token: identity.TokenFingerprint(token),
+		return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "malformed token (too long or not visible ASCII); not sent to Keystone"}
 	}
 	k := v.keys.key(token)
@@ -228,7 +274,7 @@ func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identit
 		}
 	}
 	if until, ok := v.neg.Peek(k); ok && !allowExpired && now.Before(until) {
-		return nil, true, &Error{Kind: ErrInvalid, Token: identity.TokenFingerprint(token),
+		return nil, true, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "Keystone rejected the token recently (negative cache)"}
 	}
 	return nil, false, nil
@@ -302,7 +348,9 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 	if errors.Is(err, identity.ErrUnauthorized) {
 		v.log.LogAttrs(ctx, slog.LevelInfo, "authtoken: Keystone rejected the service token; refreshing it once",
 			slog.String("service_token", identity.TokenFingerprint(svc.ID)))
-		v.service.Invalidate(svc.ID)
+		if v.invalidate != nil {
+			v.invalidate(svc.ID)
+		}
 		if svc, err = v.service.Token(ctx); err != nil {
 			return nil, time.Time{}, v.unavailable(fp, "no service token after refresh", err)
 		}
@@ -324,7 +372,7 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 		if v.cfg.NegativeTTL > 0 {
 			v.neg.Add(k, now.Add(v.cfg.NegativeTTL))
 		}
-		return nil, time.Time{}, &Error{Kind: ErrInvalid, Token: fp, Reason: "Keystone does not know the token (unknown, expired or revoked)", Err: err}
+		return nil, time.Time{}, &Error{Kind: ErrInvalidToken, Token: fp, Reason: "Keystone does not know the token (unknown, expired or revoked)", Err: err}
 	}
 	return nil, time.Time{}, v.unavailable(fp, "Keystone could not validate the token", err)
 }
@@ -416,3 +464,28 @@ func (v *Validator) Format(f fmt.State, verb rune) {
 
 // String is the redacted form Format prints.
 func (v *Validator) String() string { return fmt.Sprint(v) }
+
+// endpointProblems restates the resolver's problems with the locations
+// built from d's endpoints in the words of d's own settings:
+// locations[1].auth_urls[0] is domains[0].endpoints.SG.admin_auth_url.
+func endpointProblems(d domain.Domain, locs []region.Location, err error) error {
+	var ce *configerr.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	var l configerr.List
+	for _, p := range ce.Problems {
+		q := *p
+		var i int
+		if _, scanErr := fmt.Sscanf(p.Key, "locations[%d]", &i); scanErr == nil && i >= 0 && i < len(locs) {
+			name := locs[i].Name
+			which := "admin_auth_url"
+			if d.Endpoints[name].AdminAuthURL == "" {
+				which = "user_auth_url"
+			}
+			q.Key = "domains[0].endpoints." + name + "." + which
+		}
+		l.AddProblem(&q)
+	}
+	return l.Err()
+}

@@ -5,14 +5,19 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/testserver"
+	"github.com/geostack/geostack/region"
+	"github.com/geostack/geostack/tokencache"
 )
 
 func TestValidate(t *testing.T) {
@@ -44,20 +49,20 @@ func TestValidate(t *testing.T) {
 		{
 			name:         "garbage",
 			token:        func(*testing.T, *env) string { return "gAAAAABnot-a-real-token" },
-			wantErr:      ErrInvalid,
+			wantErr:      ErrInvalidToken,
 			wantKeystone: 2, // a 404 at the SG replica is asked again at JP
 
 		},
 		{
 			name:         "malformed is not sent to Keystone",
 			token:        func(*testing.T, *env) string { return "abc\r\nX-Injected: 1" },
-			wantErr:      ErrInvalid,
+			wantErr:      ErrInvalidToken,
 			wantKeystone: 0,
 		},
 		{
 			name:         "too long is not sent to Keystone",
-			token:        func(*testing.T, *env) string { return strings.Repeat("a", DefaultMaxTokenLength+1) },
-			wantErr:      ErrInvalid,
+			token:        func(*testing.T, *env) string { return strings.Repeat("a", defaultMaxTokenLength+1) },
+			wantErr:      ErrInvalidToken,
 			wantKeystone: 0,
 		},
 		{
@@ -73,7 +78,7 @@ func TestValidate(t *testing.T) {
 				e.revoke(t, tok.ID)
 				return tok.ID
 			},
-			wantErr:      ErrInvalid,
+			wantErr:      ErrInvalidToken,
 			wantKeystone: 2, // a 404 at the SG replica is asked again at JP
 		},
 		{
@@ -83,7 +88,7 @@ func TestValidate(t *testing.T) {
 				e.clock.Advance(2 * time.Hour)
 				return tok.ID
 			},
-			wantErr: ErrInvalid,
+			wantErr: ErrInvalidToken,
 			// the service token expired too: 401, refresh, retry
 			wantKeystone: -1,
 		},
@@ -145,7 +150,7 @@ func TestCache(t *testing.T) {
 			name: "hit until the TTL, then asks again",
 			steps: []step{
 				{wantKeystone: 1},
-				{advance: DefaultCacheTTL - time.Second, wantKeystone: 1},
+				{advance: defaultCacheTTL - time.Second, wantKeystone: 1},
 				{advance: time.Second, wantKeystone: 2},
 			},
 		},
@@ -164,7 +169,7 @@ func TestCache(t *testing.T) {
 			steps: []step{
 				{wantKeystone: 1},
 				{revoke: true, wantKeystone: 1},
-				{advance: DefaultCacheTTL, wantErr: ErrInvalid, wantKeystone: 1},
+				{advance: defaultCacheTTL, wantErr: ErrInvalidToken, wantKeystone: 1},
 			},
 		},
 	}
@@ -202,7 +207,7 @@ func TestNegativeCache(t *testing.T) {
 		want []int64
 	}{
 		{name: "remembered", want: []int64{2, 2, 2}},
-		{name: "forgotten after the TTL", advance: DefaultNegativeTTL, want: []int64{2, 4, 6}},
+		{name: "forgotten after the TTL", advance: defaultNegativeTTL, want: []int64{2, 4, 6}},
 		{name: "disabled", negativeTTL: -1, want: []int64{2, 4, 6}},
 	}
 	for _, tt := range tests {
@@ -213,8 +218,8 @@ func TestNegativeCache(t *testing.T) {
 			before := e.keystoneRequests()
 			var got []int64
 			for range 3 {
-				if _, err := e.v.Validate(t.Context(), "gAAAAABbogus"); !errors.Is(err, ErrInvalid) {
-					t.Fatalf("err = %v, want ErrInvalid", err)
+				if _, err := e.v.Validate(t.Context(), "gAAAAABbogus"); !errors.Is(err, ErrInvalidToken) {
+					t.Fatalf("err = %v, want ErrInvalidToken", err)
 				}
 				got = append(got, e.keystoneRequests()-before)
 				e.clock.Advance(tt.advance)
@@ -516,35 +521,135 @@ func TestWaitingCallerGivesUp(t *testing.T) {
 	}
 }
 
-func TestConfigErrors(t *testing.T) {
-	t.Parallel()
+// problemKeys returns the keys of the problems of err, which must be a
+// config error.
+func problemKeys(t *testing.T, err error) []string {
+	t.Helper()
+	var ce *configerr.Error
+	if !errors.Is(err, configerr.ErrInvalid) || !errors.As(err, &ce) {
+		t.Fatalf("err = %v (%T), want a *configerr.Error matching configerr.ErrInvalid", err, err)
+	}
+	var keys []string
+	for _, p := range ce.Problems {
+		keys = append(keys, p.Key)
+	}
+	return keys
+}
+
+// offlineConfig is a valid Config whose New makes no request: gnc served
+// at JP, the primary, with a service token source that is never called.
+func offlineConfig(t *testing.T) Config {
+	t.Helper()
 	gnc, _ := domainByName(t, "gnc")
 	gnc.Endpoints = map[string]domain.Endpoints{"JP": {UserAuthURL: "http://keystone.invalid/v3"}}
+	return Config{
+		Domains: []domain.Domain{gnc},
+		Home:    "JP",
+		Primary: "JP",
+		ServiceToken: identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
+			t.Error("the service token was asked for")
+			return nil, identity.ErrUnavailable
+		}),
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	otherResolver := func(t *testing.T) *region.Resolver {
+		t.Helper()
+		r, err := region.New(region.Config{Locations: []region.Location{{Name: "JP", AuthURLs: []string{"http://keystone.invalid/v3"}}}, Primary: "JP"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
 	tests := []struct {
 		name string
-		cfg  Config
-		want []string // fields at fault
+		// cfg changes a valid offlineConfig.
+		cfg  func(t *testing.T, c *Config)
+		want []string // keys at fault
 	}{
-		{name: "empty", cfg: Config{}, want: []string{"Domains", "Home", "Primary", "TokenCache", "ServiceCredential"}},
-		{name: "bad numbers", cfg: Config{Domains: []domain.Domain{gnc}, Home: "JP", Primary: "JP", CacheSize: -1, CacheTTL: -1},
-			want: []string{"TokenCache", "ServiceCredential", "CacheSize", "CacheTTL"}},
+		{name: "empty", cfg: func(_ *testing.T, c *Config) { *c = Config{} },
+			want: []string{"domains", "home", "primary", "service_credential"}},
+		{name: "bad numbers", cfg: func(_ *testing.T, c *Config) {
+			c.CacheSize, c.NegativeCacheSize, c.CacheTTL, c.ValidateTimeout, c.MaxTokenLength = -1, -1, -1, -1, -1
+		}, want: []string{"cache_size", "negative_cache_size", "cache_ttl", "validate_timeout", "max_token_length"}},
+		{name: "domain without id or prefix", cfg: func(_ *testing.T, c *Config) {
+			c.Domains = append(c.Domains, domain.Domain{Name: "nameless"})
+		}, want: []string{"domains[1]"}},
+		{name: "Primary and Resolver", cfg: func(t *testing.T, c *Config) { c.Resolver = otherResolver(t) },
+			want: []string{"primary"}},
+		{name: "ServiceToken and ServiceCredential", cfg: func(_ *testing.T, c *Config) {
+			c.ServiceCredential, c.ServiceScope = serviceCred, serviceScope
+		}, want: []string{"service_token"}},
+		{name: "ServiceToken and TokenCache", cfg: func(t *testing.T, c *Config) { c.TokenCache = newTokenCache(t) },
+			want: []string{"service_token"}},
+		{name: "ServiceToken a nil TokenSourceFunc", cfg: func(_ *testing.T, c *Config) {
+			c.ServiceToken = identity.TokenSourceFunc(nil)
+		}, want: []string{"service_token"}},
+		{name: "ServiceToken a nil *tokencache.Handle", cfg: func(_ *testing.T, c *Config) {
+			c.ServiceToken = (*tokencache.Handle)(nil)
+		}, want: []string{"service_token"}},
+		{name: "ServiceToken nil, no ServiceCredential", cfg: func(_ *testing.T, c *Config) { c.ServiceToken = nil },
+			want: []string{"service_credential"}},
+		{name: "ServiceCredential a nil *identity.Password", cfg: func(_ *testing.T, c *Config) {
+			c.ServiceToken = nil
+			c.ServiceCredential, c.ServiceScope = (*identity.Password)(nil), serviceScope
+		}, want: []string{"service_credential"}},
+		{name: "ServiceCredential and ServiceScope incomplete", cfg: func(_ *testing.T, c *Config) {
+			c.ServiceToken = nil
+			c.ServiceCredential = identity.Password{UserName: "nova"}
+			c.ServiceScope = identity.Scope{ProjectName: "service"}
+		}, want: []string{"service_credential", "service_scope"}},
+		{name: "ServiceToken and ServiceCredential both typed nil", cfg: func(_ *testing.T, c *Config) {
+			c.ServiceToken = identity.TokenSourceFunc(nil)
+			c.ServiceCredential = (*identity.Password)(nil)
+		}, want: []string{"service_token"}},
+		{name: "Client with a clock of its own", cfg: func(_ *testing.T, c *Config) {
+			c.Clock = clock.NewManual(clockStart)
+			c.Client = &identity.Client{Clock: clock.NewManual(clockStart)}
+		}, want: []string{"clock"}},
+		{name: "home not a location", cfg: func(_ *testing.T, c *Config) { c.Home = "SG" },
+			want: []string{"home"}},
+		{name: "no user_auth_url at home or primary", cfg: func(_ *testing.T, c *Config) {
+			gnc := c.Domains[0]
+			gnc.Endpoints = map[string]domain.Endpoints{"JP": {AdminAuthURL: "http://keystone.invalid/v3"}}
+			c.Domains = []domain.Domain{gnc}
+		}, want: []string{"domains[0].endpoints"}},
+		{name: "valid with a TokenSourceFunc", cfg: func(*testing.T, *Config) {}},
+		{name: "valid with a service credential and no TokenCache", cfg: func(_ *testing.T, c *Config) {
+			c.ServiceToken = nil
+			c.ServiceCredential, c.ServiceScope = serviceCred, serviceScope
+		}},
+		{name: "valid with a Resolver", cfg: func(t *testing.T, c *Config) { c.Primary, c.Resolver = "", otherResolver(t) }},
+		{name: "valid with the same clock in Client and Config", cfg: func(_ *testing.T, c *Config) {
+			clk := clock.NewManual(clockStart)
+			c.Clock, c.Client = clk, &identity.Client{Clock: clk}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := New(tt.cfg)
-			if !errors.Is(err, ErrInvalidConfig) {
-				t.Fatalf("err = %v, want ErrInvalidConfig", err)
-			}
-			var got []string
-			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-				var ce *ConfigError
-				if errors.As(e, &ce) {
-					got = append(got, ce.Field)
+			cfg := offlineConfig(t)
+			tt.cfg(t, &cfg)
+			v, err := New(cfg)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("New: %v", err)
 				}
+				if err := v.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+				return
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("fields (-want +got):\n%s", diff)
+			if v != nil {
+				t.Errorf("New returned a Validator with the error %v", err)
+			}
+			if diff := cmp.Diff(tt.want, problemKeys(t, err)); diff != "" {
+				t.Errorf("keys (-want +got):\n%s", diff)
+			}
+			if strings.Contains(err.Error(), testserver.ServicePassword) {
+				t.Errorf("error %q holds the service password", err)
 			}
 		})
 	}
@@ -556,7 +661,7 @@ func TestLocations(t *testing.T) {
 		"SG": {UserAuthURL: "https://id.sg/v3", AdminAuthURL: "https://admin.sg/v3"},
 		"JP": {UserAuthURL: "https://id.jp/v3"},
 	}}
-	got := Locations(d)
+	got := locations(d)
 	want := []string{"JP https://id.jp/v3", "SG https://admin.sg/v3"}
 	var gotS []string
 	for _, l := range got {
@@ -584,4 +689,302 @@ func TestClose(t *testing.T) {
 		t.Errorf("miss after Close: err = %v, want ErrClosed", err)
 	}
 	e.v.Close() // idempotent
+}
+
+// TestOwnTokenCache: without a TokenCache the Validator keeps its service
+// token in a cache of its own, on its Clock, which Close closes; a
+// TokenCache of the caller's is left open.
+func TestOwnTokenCache(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		own  bool
+	}{
+		{name: "own cache", own: true},
+		{name: "caller's cache", own: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, setupOpts{config: func(c *Config) {
+				if tt.own {
+					c.TokenCache = nil
+				}
+			}})
+			for _, user := range []string{"gncu00000001", "gncu00000002"} {
+				if _, err := e.v.Validate(t.Context(), e.issue(t, user).ID); err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+			}
+			// The one service token serves both validations; an own cache
+			// runs its timer on the Validator's clock.
+			wantTimers := 0
+			if tt.own {
+				wantTimers = 1
+			}
+			type state struct {
+				Issued, Timers int
+			}
+			got := state{int(e.srv.TokensIssued("nova", "")), e.clock.Pending()}
+			if diff := cmp.Diff(state{1, wantTimers}, got); diff != "" {
+				t.Errorf("before Close (-want +got):\n%s", diff)
+			}
+			svc := e.v.ServiceToken()
+			if err := e.v.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := e.clock.Pending(); n != 0 {
+				t.Errorf("%d timers left on the Validator's clock after Close", n)
+			}
+			if tt.own {
+				if _, err := svc.Token(t.Context()); !errors.Is(err, tokencache.ErrClosed) {
+					t.Errorf("service token after Close: err = %v, want tokencache.ErrClosed", err)
+				}
+				return
+			}
+			// The caller's cache still holds the token for others. (The
+			// released Handle may still serve it too: tokencache says so.)
+			h, err := e.cache.Handle(tokencache.Key{Credential: serviceCred, Scope: serviceScope, Kind: "nocatalog"},
+				identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
+					t.Error("the caller's cache fetched again after Close")
+					return nil, identity.ErrUnavailable
+				}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Release()
+			if _, err := h.Token(t.Context()); err != nil {
+				t.Errorf("caller's cache after Close: %v", err)
+			}
+		})
+	}
+}
+
+// fakeSource is a service token source with an Invalidate method: it hands
+// out its tokens in turn, moving to the next when the current one is
+// invalidated.
+type fakeSource struct {
+	mu          sync.Mutex
+	tokens      []*identity.Token
+	calls       int
+	invalidated []string
+}
+
+func (f *fakeSource) Token(context.Context) (*identity.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	return f.tokens[0], nil
+}
+
+func (f *fakeSource) Invalidate(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.invalidated = append(f.invalidated, id)
+	if f.tokens[0].ID != id || len(f.tokens) == 1 {
+		return false
+	}
+	f.tokens = f.tokens[1:]
+	return true
+}
+
+// TestServiceTokenSource: a ServiceToken of the caller's own is what every
+// validation authenticates with; a token Keystone rejects is invalidated
+// when the source can be, and asked for once more either way, never in a
+// loop.
+func TestServiceTokenSource(t *testing.T) {
+	t.Parallel()
+	bogus := &identity.Token{ID: "gAAAAABnot-a-service-token", Expiry: clockStart.Add(24 * time.Hour)}
+	type outcome struct {
+		Calls       int64 // calls of the source
+		Invalidated []string
+		Issued      int64 // service tokens Keystone issued, the test's included
+		Requests    int64 // Keystone requests of the validations
+	}
+	tests := []struct {
+		name string
+		// source returns the source and a func reporting its calls and
+		// invalidations; svc is a valid service token.
+		source    func(svc *identity.Token) (identity.TokenSource, func() outcome)
+		tokens    []string // users whose tokens (one each) are validated, in turn
+		wantErr   error
+		wantCause error
+		want      outcome
+	}{
+		{
+			name: "func source, asked once per Keystone validation",
+			source: func(svc *identity.Token) (identity.TokenSource, func() outcome) {
+				var calls atomic.Int64
+				return identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
+						calls.Add(1)
+						return svc, nil
+					}), func() outcome {
+						return outcome{Calls: calls.Load()}
+					}
+			},
+			// the repeat is a cache hit: no Keystone request, no call
+			tokens: []string{"gncu00000001", "gncu00000002", "gncu00000003", "gncu00000001"},
+			want:   outcome{Calls: 3, Issued: 1, Requests: 3},
+		},
+		{
+			name: "func source rejected by Keystone: one retry, then unavailable",
+			source: func(*identity.Token) (identity.TokenSource, func() outcome) {
+				var calls atomic.Int64
+				return identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
+						calls.Add(1)
+						return bogus, nil
+					}), func() outcome {
+						return outcome{Calls: calls.Load()}
+					}
+			},
+			tokens:    []string{"gncu00000001"},
+			wantErr:   ErrUnavailable,
+			wantCause: identity.ErrUnauthorized,
+			want:      outcome{Calls: 2, Issued: 1, Requests: 2}, // a 401 is not asked elsewhere
+		},
+		{
+			name: "func source failing",
+			source: func(*identity.Token) (identity.TokenSource, func() outcome) {
+				var calls atomic.Int64
+				return identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
+						calls.Add(1)
+						return nil, identity.ErrUnavailable
+					}), func() outcome {
+						return outcome{Calls: calls.Load()}
+					}
+			},
+			tokens:    []string{"gncu00000001"},
+			wantErr:   ErrUnavailable,
+			wantCause: identity.ErrUnavailable,
+			want:      outcome{Calls: 1, Issued: 1, Requests: 0},
+		},
+		{
+			name: "invalidating source rejected by Keystone: invalidated, replaced",
+			source: func(svc *identity.Token) (identity.TokenSource, func() outcome) {
+				f := &fakeSource{tokens: []*identity.Token{bogus, svc}}
+				return f, func() outcome {
+					f.mu.Lock()
+					defer f.mu.Unlock()
+					return outcome{Calls: int64(f.calls), Invalidated: f.invalidated}
+				}
+			},
+			tokens: []string{"gncu00000001", "gncu00000002"},
+			want:   outcome{Calls: 3, Invalidated: []string{bogus.ID}, Issued: 1, Requests: 3},
+		},
+		{
+			name: "invalidating source rejected for good: one retry, then unavailable",
+			source: func(*identity.Token) (identity.TokenSource, func() outcome) {
+				f := &fakeSource{tokens: []*identity.Token{bogus}}
+				return f, func() outcome {
+					f.mu.Lock()
+					defer f.mu.Unlock()
+					return outcome{Calls: int64(f.calls), Invalidated: f.invalidated}
+				}
+			},
+			tokens:    []string{"gncu00000001"},
+			wantErr:   ErrUnavailable,
+			wantCause: identity.ErrUnauthorized,
+			want:      outcome{Calls: 2, Invalidated: []string{bogus.ID}, Issued: 1, Requests: 2},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var report func() outcome
+			var svc identity.Token
+			e := setup(t, setupOpts{config: func(c *Config) {
+				c.ServiceCredential, c.ServiceScope, c.TokenCache = nil, identity.Scope{}, nil
+				c.ServiceToken, report = tt.source(&svc)
+			}})
+			// The service token is issued by the test, not the Validator,
+			// which New did not ask for a token.
+			if got := report(); got.Calls != 0 {
+				t.Fatalf("New asked the source for a token %d times", got.Calls)
+			}
+			svc = *e.issueScoped(t, serviceCred, serviceScope)
+			issued := map[string]string{} // user: token id
+			for _, user := range tt.tokens {
+				if issued[user] == "" {
+					issued[user] = e.issue(t, user).ID
+				}
+			}
+			var err error
+			before := e.keystoneRequests()
+			for _, user := range tt.tokens {
+				if _, err = e.v.Validate(t.Context(), issued[user]); err != nil {
+					break
+				}
+			}
+			requests := e.keystoneRequests() - before
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Validate: err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantCause != nil && !errors.Is(err, tt.wantCause) {
+				t.Errorf("Validate: err = %v, want it to wrap %v", err, tt.wantCause)
+			}
+			got := report()
+			got.Issued, got.Requests = e.srv.TokensIssued("nova", ""), requests
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestServiceTokenIsTheSource: ServiceToken returns the configured source
+// itself, and with a credential a source of the credential's token.
+func TestServiceTokenIsTheSource(t *testing.T) {
+	t.Parallel()
+	f := &fakeSource{tokens: []*identity.Token{{ID: "gAAAAABfake", Expiry: clockStart.Add(time.Hour)}}}
+	var funcCalls atomic.Int64
+	fn := identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
+		funcCalls.Add(1)
+		return &identity.Token{ID: "gAAAAABfunc", Expiry: clockStart.Add(time.Hour)}, nil
+	})
+	tests := []struct {
+		name   string
+		source identity.TokenSource
+		wantID string
+		// calls reports how often the configured source was asked.
+		calls func() int64
+	}{
+		{name: "pointer source", source: f, wantID: "gAAAAABfake", calls: func() int64 {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return int64(f.calls)
+		}},
+		{name: "func source", source: fn, wantID: "gAAAAABfunc", calls: funcCalls.Load},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := offlineConfig(t)
+			cfg.ServiceToken = tt.source
+			v, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			got := v.ServiceToken()
+			if p, ok := tt.source.(*fakeSource); ok && got != identity.TokenSource(p) {
+				t.Errorf("ServiceToken() = %v, want the configured %v", got, tt.source)
+			}
+			before := tt.calls()
+			tok, err := got.Token(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]any{tt.wantID, before + 1}, []any{tok.ID, tt.calls()}); diff != "" {
+				t.Errorf("token id and calls of the source (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// With a credential: the source is the cache's Handle.
+	e := setup(t, setupOpts{})
+	if _, ok := e.v.ServiceToken().(*tokencache.Handle); !ok {
+		t.Errorf("ServiceToken() with a credential is a %T, want a *tokencache.Handle", e.v.ServiceToken())
+	}
+	if diff := cmp.Diff("nova", e.serviceToken(t).User.Name); diff != "" {
+		t.Errorf("service token's user (-want +got):\n%s", diff)
+	}
 }

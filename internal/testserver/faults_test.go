@@ -15,6 +15,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/internal/testserver"
 )
 
@@ -96,7 +97,7 @@ func TestKeystoneFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := testserver.New(t, testserver.Options{Clock: testserver.NewManualClock(t0)})
+			srv := testserver.New(t, testserver.Options{Clock: clock.NewManual(t0)})
 			srv.SetFault(tc.target("SG"), tc.fault)
 			ctx := t.Context()
 			if tc.timeout > 0 {

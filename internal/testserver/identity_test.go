@@ -13,6 +13,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/internal/testserver"
 )
 
@@ -166,10 +167,10 @@ func TestValidationPolicyAndRevocation(t *testing.T) {
 
 func TestExpiryOnManualClock(t *testing.T) {
 	t.Parallel()
-	clock := testserver.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	srv := testserver.New(t, testserver.Options{Clock: clock, TokenLifetime: time.Minute})
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	srv := testserver.New(t, testserver.Options{Clock: clk, TokenLifetime: time.Minute})
 	tok, _ := issue(t, srv.AuthURL("JP"), userOpts("gncu00000001"))
-	if want := clock.Now().Add(time.Minute); !tok.ExpiresAt.Equal(want) {
+	if want := clk.Now().Add(time.Minute); !tok.ExpiresAt.Equal(want) {
 		t.Errorf("expires_at = %v, want %v", tok.ExpiresAt, want)
 	}
 	get := func(query string) int {
@@ -184,11 +185,11 @@ func TestExpiryOnManualClock(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	clock.Advance(59 * time.Second)
+	clk.Advance(59 * time.Second)
 	if got := get(""); got != http.StatusOK {
 		t.Errorf("before expiry: %d, want 200", got)
 	}
-	clock.Advance(time.Second)
+	clk.Advance(time.Second)
 	if got := get(""); got != http.StatusNotFound {
 		t.Errorf("at expiry: %d, want 404", got)
 	}
@@ -199,8 +200,8 @@ func TestExpiryOnManualClock(t *testing.T) {
 
 func TestReplicationLag(t *testing.T) {
 	t.Parallel()
-	clock := testserver.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	srv := testserver.New(t, testserver.Options{Clock: clock, ReplicationLag: 30 * time.Second})
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	srv := testserver.New(t, testserver.Options{Clock: clk, ReplicationLag: 30 * time.Second})
 	w := testserver.DefaultWorld()
 	admin, _ := issue(t, srv.AuthURL("JP"), tokens.AuthOptions{Username: "admin", DomainName: "Default",
 		Password: testserver.AdminPassword, Scope: tokens.Scope{ProjectName: "admin", DomainName: "Default"}})
@@ -233,7 +234,7 @@ func TestReplicationLag(t *testing.T) {
 	if ok, err := tokens.Validate(t.Context(), identityClient(t, srv.AuthURL("SG"), admin.ID), tok.ID); ok || err != nil {
 		t.Errorf("validate at replica before lag: %v, %v; want 404", ok, err)
 	}
-	clock.Advance(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	issue(t, srv.AuthURL("SG"), opts)
 	if ok, err := tokens.Validate(t.Context(), identityClient(t, srv.AuthURL("SG"), admin.ID), tok.ID); !ok || err != nil {
 		t.Errorf("validate at replica after lag: %v, %v; want valid", ok, err)

@@ -10,13 +10,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/geostack/geostack/clock"
 )
 
 // Options configure a Server. The zero value is a usable default.
 type Options struct {
 	// Clock measures token lifetimes and replication lag. Nil means the wall
 	// clock.
-	Clock Clock
+	Clock clock.Clock
 	// TokenLifetime is how long an issued token stays valid. Zero means 1h.
 	TokenLifetime time.Duration
 	// ReplicationLag is how long a write at the primary takes to become
@@ -40,7 +42,7 @@ type Options struct {
 
 // Server is a running fake cloud. Its methods are safe for concurrent use.
 type Server struct {
-	clock    Clock
+	clock    clock.Clock
 	lifetime time.Duration
 	lag      time.Duration
 	expWin   time.Duration
@@ -118,7 +120,7 @@ func Start(opts Options) (*Server, error) {
 		done:      make(chan struct{}),
 	}
 	if s.clock == nil {
-		s.clock = realClock{}
+		s.clock = clock.System()
 	}
 	if s.lifetime <= 0 {
 		s.lifetime = time.Hour
@@ -252,7 +254,7 @@ func (s *Server) Locations() []string {
 func (s *Server) Primary() string { return s.primary }
 
 // Clock returns the Clock the Server measures time on.
-func (s *Server) Clock() Clock { return s.clock }
+func (s *Server) Clock() clock.Clock { return s.clock }
 
 // Regions returns every region, in World order.
 func (s *Server) Regions() []string { return slices.Clone(s.regionOrder) }

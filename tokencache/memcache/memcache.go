@@ -30,22 +30,22 @@ import (
 	"github.com/geostack/geostack/tokencache"
 )
 
-// DefaultTimeout is the socket timeout of a client made by New: the longest
+// defaultTimeout is the socket timeout of a client made by New: the longest
 // an operation abandoned by its caller's context keeps a connection. The
 // caller's own bound (tokencache.SharedOptions.Timeout) is usually shorter.
-const DefaultTimeout = 100 * time.Millisecond
+const defaultTimeout = 100 * time.Millisecond
 
-// DefaultMaxIdleConns is the idle connections New keeps per server: enough
+// defaultMaxIdleConns is the idle connections New keeps per server: enough
 // for the concurrent cache misses of a busy process.
-const DefaultMaxIdleConns = 16
+const defaultMaxIdleConns = 16
 
 // Options configure a client made by New.
 type Options struct {
 	// Timeout is the socket read, write and connect timeout. Default
-	// DefaultTimeout.
+	// 100 ms.
 	Timeout time.Duration
 	// MaxIdleConns is the idle connections kept per server. Default
-	// DefaultMaxIdleConns.
+	// 16.
 	MaxIdleConns int
 }
 
@@ -70,11 +70,11 @@ func New(o Options, addrs ...string) *Store {
 	c := gomemcache.New(addrs...)
 	c.Timeout = o.Timeout
 	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
+		c.Timeout = defaultTimeout
 	}
 	c.MaxIdleConns = o.MaxIdleConns
 	if c.MaxIdleConns <= 0 {
-		c.MaxIdleConns = DefaultMaxIdleConns
+		c.MaxIdleConns = defaultMaxIdleConns
 	}
 	return &Store{client: c}
 }

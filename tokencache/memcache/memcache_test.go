@@ -64,7 +64,31 @@ type process struct {
 	calls  *atomic.Int64
 }
 
-func newProcess(t testing.TB, addr, pfx string, fetch tokencache.FetchFunc, secrets ...[]byte) *process {
+// testKey is the Key of testCred and testScope.
+var testKey = tokencache.Key{Credential: testCred, Scope: testScope}
+
+// newCache returns a Cache on sh, closed when the test ends.
+func newCache(t testing.TB, sh *tokencache.Shared) *tokencache.Cache {
+	t.Helper()
+	c, err := tokencache.New(tokencache.Options{Shared: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// newHandle returns a new Handle of key on c.
+func newHandle(t testing.TB, c *tokencache.Cache, key tokencache.Key, src identity.TokenSource) *tokencache.Handle {
+	t.Helper()
+	h, err := c.Handle(key, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func newProcess(t testing.TB, addr, pfx string, src identity.TokenSource, secrets ...[]byte) *process {
 	t.Helper()
 	if len(secrets) == 0 {
 		secrets = [][]byte{secret}
@@ -73,22 +97,21 @@ func newProcess(t testing.TB, addr, pfx string, fetch tokencache.FetchFunc, secr
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := tokencache.New(tokencache.Options{Shared: sh})
-	t.Cleanup(func() { c.Close() })
+	c := newCache(t, sh)
 	var calls atomic.Int64
-	h := c.Handle(tokencache.KeyOf(testCred, testScope), func(ctx context.Context) (*identity.Token, error) {
+	h := newHandle(t, c, testKey, identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
 		calls.Add(1)
-		return fetch(ctx)
-	})
+		return src.Token(ctx)
+	}))
 	return &process{shared: sh, cache: c, h: h, calls: &calls}
 }
 
-// keystone returns a FetchFunc issuing tokens at the fake cloud's JP.
-func keystone(srv *testserver.Server) tokencache.FetchFunc {
+// keystone returns a TokenSource issuing tokens at the fake cloud's JP.
+func keystone(srv *testserver.Server) identity.TokenSource {
 	idc := &identity.Client{}
-	return func(ctx context.Context) (*identity.Token, error) {
+	return identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
 		return idc.Issue(ctx, srv.AuthURL("JP"), testCred, testScope)
-	}
+	})
 }
 
 func TestStore(t *testing.T) {
@@ -195,7 +218,7 @@ func TestFleetOneToken(t *testing.T) {
 		fetches += p.calls.Load()
 	}
 	if fetches != 1 {
-		t.Errorf("FetchFunc called %d times across the fleet, want 1", fetches)
+		t.Errorf("TokenSource called %d times across the fleet, want 1", fetches)
 	}
 	for i := range ids {
 		for _, id := range ids[i] {
@@ -256,14 +279,14 @@ func TestSealingOnMemcached(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := tokencache.New(tokencache.Options{Shared: sh})
-			defer c.Close()
+			c := newCache(t, sh)
 			admin := identity.Password{UserName: testserver.AdminUser, DomainName: testserver.DefaultDomainName, Password: testserver.AdminPassword}
 			scope := identity.Scope{ProjectName: testserver.AdminProject, ProjectDomainName: testserver.DefaultDomainName}
 			idc := &identity.Client{}
-			h := c.Handle(tokencache.KeyOf(admin, scope), func(ctx context.Context) (*identity.Token, error) {
+			h := newHandle(t, c, tokencache.Key{Credential: admin, Scope: scope}, identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
 				return idc.Issue(ctx, srv.AuthURL("JP"), admin, scope)
-			})
+			}))
+			defer h.Release()
 			if _, err := h.Token(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -286,9 +309,8 @@ func TestSealingOnMemcached(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			writer := tokencache.New(tokencache.Options{Shared: sh})
-			t.Cleanup(func() { writer.Close() })
-			shared, err := writer.Handle(tokencache.KeyOf(testCred, testScope), keystone(srv)).Token(t.Context())
+			writer := newCache(t, sh)
+			shared, err := newHandle(t, writer, testKey, keystone(srv)).Token(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -399,19 +421,24 @@ func TestMemcachedKilledAndRestarted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := tokencache.New(tokencache.Options{Shared: sh})
-		t.Cleanup(func() { c.Close() })
-		return c, sh
+		return newCache(t, sh), sh
 	}
 	a, shA := newFleetProcess()
 	b, shB := newFleetProcess()
-	// Each key is a scope of its own: a user with 200 keys is many
-	// identities, each an L1 miss that goes through memcached.
-	handle := func(c *tokencache.Cache, i int) *tokencache.Handle {
-		key := tokencache.Key(fmt.Sprintf("%s-%d", tokencache.KeyOf(testCred, testScope), i))
-		return c.Handle(key, func(ctx context.Context) (*identity.Token, error) {
-			return idc.Issue(ctx, srv.AuthURL("JP"), testCred, testScope)
-		})
+	// Each key is an entry of its own (a Kind per key): 200 keys are as
+	// many entries, each an L1 miss that goes through memcached.
+	src := identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
+		return idc.Issue(ctx, srv.AuthURL("JP"), testCred, testScope)
+	})
+	token := func(c *tokencache.Cache, i int) (*identity.Token, error) {
+		key := testKey
+		key.Kind = fmt.Sprintf("key-%d", i)
+		h, err := c.Handle(key, src) // called from goroutines: no t.Fatal
+		if err != nil {
+			return nil, err
+		}
+		defer h.Release()
+		return h.Token(t.Context())
 	}
 
 	const keys = 200
@@ -428,7 +455,7 @@ func TestMemcachedKilledAndRestarted(t *testing.T) {
 					}
 					<-killed
 				}
-				if _, err := handle(c, i).Token(t.Context()); err != nil {
+				if _, err := token(c, i); err != nil {
 					failed.Add(1)
 					t.Errorf("key %d: %v", i, err)
 				}
@@ -448,10 +475,10 @@ func TestMemcachedKilledAndRestarted(t *testing.T) {
 
 	mc.start("")
 	before := b.Stats().FromShared
-	if _, err := handle(a, keys).Token(t.Context()); err != nil {
+	if _, err := token(a, keys); err != nil {
 		t.Fatalf("after restart, a: %v", err)
 	}
-	tok, err := handle(b, keys).Token(t.Context())
+	tok, err := token(b, keys)
 	if err != nil {
 		t.Fatalf("after restart, b: %v", err)
 	}
@@ -478,14 +505,20 @@ func BenchmarkL2Hit(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key := tokencache.KeyOf(testCred, testScope)
-	fetch := func(context.Context) (*identity.Token, error) {
+	fetch := identity.TokenSourceFunc(func(context.Context) (*identity.Token, error) {
 		return nil, errors.New("fetch: the benchmark must hit memcached")
-	}
+	})
 	b.ReportAllocs()
 	for b.Loop() {
-		c := tokencache.New(tokencache.Options{Shared: sh})
-		if _, err := c.Handle(key, fetch).Token(b.Context()); err != nil {
+		c, err := tokencache.New(tokencache.Options{Shared: sh})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, err := c.Handle(testKey, fetch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.Token(b.Context()); err != nil {
 			b.Fatal(err)
 		}
 		c.Close()

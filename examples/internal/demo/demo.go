@@ -7,7 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"time"
+	"iter"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 
@@ -16,7 +16,6 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
-	"github.com/geostack/geostack/tokencache"
 )
 
 // Flags are the command-line flags every example takes.
@@ -121,12 +120,15 @@ func User(dom string, n int) (identity.Credential, identity.Scope) {
 		identity.Scope{ProjectName: proj, ProjectDomainID: world.Domain(dom).ID}
 }
 
-// CacheClock is a token-cache clock over the fake cloud's manual clock, so
-// that tokens go stale and expire for the cache when they do for Keystone.
-func CacheClock(c *testserver.ManualClock) tokencache.Clock { return cacheClock{c} }
-
-type cacheClock struct{ *testserver.ManualClock }
-
-func (c cacheClock) AfterFunc(d time.Duration, f func()) tokencache.Timer {
-	return c.ManualClock.AfterFunc(d, f)
+// Collect drains a listing into a slice; a listing that fails part way
+// returns the error.
+func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
