@@ -130,11 +130,14 @@ if ((${#missing[@]})); then
 		chmod 755 /usr/sbin/policy-rc.d
 		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 	fi
-	# keystone-up.sh ran apt-get update moments ago on a fresh machine; once more is
-	# cheap and covers a state directory made on another day.
-	apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
-	apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 \
-		-o Dpkg::Options::=--force-unsafe-io "${missing[@]}" >"$SVC/apt.log" 2>&1 ||
+	# --force-unsafe-io: no fsync per unpacked file (a throwaway CI machine).
+	apt_install() {
+		apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 \
+			-o Dpkg::Options::=--force-unsafe-io "${missing[@]}" >>"$SVC/apt.log" 2>&1
+	}
+	# On a fresh machine keystone-up.sh updated the package lists moments ago; update
+	# them again only if installing from them fails.
+	apt_install || { apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 && apt_install; } ||
 		{ tail -n 30 "$SVC/apt.log" >&2; die "apt-get install failed (see $SVC/apt.log)"; }
 fi
 T_INSTALL=$(since "$T")
