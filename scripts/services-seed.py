@@ -132,20 +132,27 @@ def main():
     sessions = {n: session(ks_env, u) for n, (u, _) in actors.items()}
     sessions["admin"] = admin_sess
 
-    # --- Images, both Glance regions side by side --------------------------------------
+    # --- Images in both Glance regions, flavors and volume types, side by side --------
     specs = image_specs(gnc, zjp)
-    glance_regions = [i["region"] for i in instances if i["service"] == "glance"]
-    with concurrent.futures.ThreadPoolExecutor(len(glance_regions)) as pool:
-        futures = {r: pool.submit(seed_images, r, specs, sessions, actors) for r in glance_regions}
-        images = {r: f.result() for r, f in futures.items()}
-
-    # --- Flavors and volume types ----------------------------------------------------
-    flavors, volume_types = [], []
-    for inst in instances:
-        if inst["service"] == "nova":
-            flavors = seed_flavors(admin_sess, inst["region"], gnc, zjp)
-        elif inst["service"] == "cinder":
-            volume_types = seed_volume_types(admin_sess, inst["region"], gnc, zjp)
+    images, flavors, volume_types = {}, [], []
+    with concurrent.futures.ThreadPoolExecutor(len(instances)) as pool:
+        futures = {}
+        for inst in instances:
+            r = inst["region"]
+            if inst["service"] == "glance":
+                futures[inst["name"]] = pool.submit(seed_images, r, specs, sessions, actors)
+            elif inst["service"] == "nova":
+                futures[inst["name"]] = pool.submit(seed_flavors, admin_sess, r, gnc, zjp)
+            else:
+                futures[inst["name"]] = pool.submit(seed_volume_types, admin_sess, r, gnc, zjp)
+        for inst in instances:
+            result = futures[inst["name"]].result()
+            if inst["service"] == "glance":
+                images[inst["region"]] = result
+            elif inst["service"] == "nova":
+                flavors = result
+            else:
+                volume_types = result
 
     env = {
         "schema": SCHEMA,

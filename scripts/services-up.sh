@@ -553,33 +553,17 @@ glance_config TYO1
 glance_config SJC1
 cinder_config
 nova_config
-# The database syncs run side by side; Nova's four steps take the longest.
-SYNC_PIDS=()
-glance_sync TYO1 &
-SYNC_PIDS+=($!)
-glance_sync SJC1 &
-SYNC_PIDS+=($!)
-cinder_sync &
-SYNC_PIDS+=($!)
-nova_sync &
-SYNC_PIDS+=($!)
-for pid in "${SYNC_PIDS[@]}"; do
-	wait "$pid" || die "a database sync failed (logs in $SVC/log)"
-done
 T_CONFIG=$(since "$T")
-log "config and database syncs (${T_CONFIG}s)"
 
-# --- Start ---------------------------------------------------------------------------
-T=$(now)
+# --- Database syncs and start --------------------------------------------------------
 declare -A CONF_FILE=([glance-TYO1]=$SVC/glance-TYO1/glance-api.conf
 	[glance-SJC1]=$SVC/glance-SJC1/glance-api.conf
 	[cinder-TYO1]=$SVC/cinder-TYO1/cinder.conf [nova-TYO1]=$SVC/nova-TYO1/nova.conf)
 declare -A VERSION_PATH=([glance-TYO1]=TYO1/public/image/ [glance-SJC1]=SJC1/public/image/
 	[cinder-TYO1]=TYO1/public/volume/ [nova-TYO1]=TYO1/public/compute/)
-for name in "${INSTANCES[@]}"; do
-	env -u PYTHONPATH -u PYTHONHOME "$SVC/bin/geostack-$name" --config-file "${CONF_FILE[$name]}" \
-		</dev/null >"$SVC/log/$name.log" 2>&1 &
-done
+declare -A SYNC=([glance-TYO1]="glance_sync TYO1" [glance-SJC1]="glance_sync SJC1"
+	[cinder-TYO1]=cinder_sync [nova-TYO1]=nova_sync)
+
 # wait_up NAME: until the version document answers (each server binds its port only
 # once its application is loaded).
 wait_up() {
@@ -602,11 +586,32 @@ wait_up() {
 	done
 	echo "$children" >"$SVC/run/$name.children"
 }
-for name in "${INSTANCES[@]}"; do
+
+# bring_up NAME: sync its databases, start it, wait until it answers; the timings go
+# to STATE/services/run/NAME.timing. The four run side by side, so that Glance and
+# Cinder load while Nova's sequential syncs run.
+bring_up() {
+	local name=$1 t sync
+	t=$(now)
+	${SYNC[$name]}
+	sync=$(since "$t")
+	t=$(now)
+	env -u PYTHONPATH -u PYTHONHOME "$SVC/bin/geostack-$name" --config-file "${CONF_FILE[$name]}" \
+		</dev/null >"$SVC/log/$name.log" 2>&1 &
 	wait_up "$name"
+	echo "db sync ${sync}s, start $(since "$t")s" >"$SVC/run/$name.timing"
+}
+T=$(now)
+UP_PIDS=()
+for name in "${INSTANCES[@]}"; do
+	bring_up "$name" &
+	UP_PIDS+=($!)
+done
+for pid in "${UP_PIDS[@]}"; do
+	wait "$pid" || die "a service did not come up (logs in $SVC/log)"
 done
 T_START=$(since "$T")
-log "four APIs answer (${T_START}s)"
+log "four APIs answer (${T_START}s: database syncs and start)"
 
 # --- Catalog and seed ----------------------------------------------------------------
 T=$(now)
@@ -644,8 +649,9 @@ T_TOTAL=$(since "$T0")
 {
 	echo "Glance $GLANCE_VERSION, Cinder $CINDER_VERSION, Nova $NOVA_VERSION up ($WORKERS worker(s) each):"
 	for name in "${INSTANCES[@]}"; do
-		printf '  %-12s http://127.0.0.1:%s/%s  pid %s, %s\n' "$name" "${PORT[$name]}" \
-			"${VERSION_PATH[$name]%public/*}<interface>/..." "$(cat "$SVC/run/$name.pid")" "$(memory "$name")"
+		printf '  %-12s http://127.0.0.1:%s/%s  pid %s, %s; %s\n' "$name" "${PORT[$name]}" \
+			"${VERSION_PATH[$name]%public/*}<interface>/..." "$(cat "$SVC/run/$name.pid")" \
+			"$(memory "$name")" "$(cat "$SVC/run/$name.timing")"
 	done
 	"$PY" - "$STATE/services.json" <<'EOF'
 import json, sys
@@ -658,7 +664,7 @@ for region, images in sorted(s["images"].items()):
 print("  seeded in TYO1: %d flavors, %d volume types (+ Cinder's __DEFAULT__)" % (
     len(s["flavors"]), len([v for v in s["volume_types"] if v["kind"] != "builtin"])))
 EOF
-	echo "  timings: install ${T_INSTALL}s, config+db syncs ${T_CONFIG}s, start ${T_START}s," \
+	echo "  timings: install ${T_INSTALL}s, config ${T_CONFIG}s, database syncs and start ${T_START}s," \
 		"catalog+seed ${T_SEED}s, total ${T_TOTAL}s"
 	echo "  export GEOSTACK_SERVICES=$STATE/services.json (or: . $STATE/services.env)"
 	echo "  stop with: scripts/services-down.sh $STATE"

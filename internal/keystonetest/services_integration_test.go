@@ -6,12 +6,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gophercloud/gophercloud/v2"
@@ -31,18 +36,40 @@ import (
 // visibility rules, not geostack's domain rules.
 
 // provider authenticates user on its project at the primary Keystone.
+//
+// It tries up to three times when Keystone drops the connection or answers
+// 5xx. Keystone on sqlite does that to a password authentication that resets
+// the user's failed_auth_count (left by another test's wrong password) while
+// a concurrent one does the same: the second write fails with "database is
+// locked", and uwsgi closes the connection without an answer once its HTTP
+// timeout (60 s) has passed. The client's 20 s timeout cuts that wait.
 func provider(t *testing.T, env *keystonetest.Env, user keystonetest.User) *gophercloud.ProviderClient {
 	t.Helper()
-	pc, err := openstack.AuthenticatedClient(t.Context(), gophercloud.AuthOptions{
+	opts := gophercloud.AuthOptions{
 		IdentityEndpoint: env.AuthURL(env.Primary),
 		UserID:           user.ID,
 		Password:         user.Password,
 		TenantID:         user.ProjectID,
-	})
-	if err != nil {
-		t.Fatalf("authenticate %s: %v", user, err)
 	}
-	return pc
+	for attempt := 1; ; attempt++ {
+		pc, err := openstack.NewClient(opts.IdentityEndpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.HTTPClient = http.Client{Timeout: 20 * time.Second}
+		err = openstack.Authenticate(t.Context(), pc, opts)
+		if err == nil {
+			return pc
+		}
+		var code gophercloud.ErrUnexpectedResponseCode
+		var netErr net.Error
+		dropped := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+			(errors.As(err, &netErr) && netErr.Timeout()) || (errors.As(err, &code) && code.Actual >= 500)
+		if attempt == 3 || !dropped || t.Context().Err() != nil {
+			t.Fatalf("authenticate %s (attempt %d): %v", user, attempt, err)
+		}
+		t.Logf("authenticate %s (attempt %d): %v; trying again", user, attempt, err)
+	}
 }
 
 // checkEndpoint fails the test unless the catalog gave sc the URL services.json
