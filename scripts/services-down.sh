@@ -93,5 +93,5 @@ for name in ${names_stopping[@]+"${names_stopping[@]}"}; do
 	children=()
 	[[ -f $RUN/$name.children ]] && read -r -a children <"$RUN/$name.children" || true
 	stop "$name workers" KILL "$STATE/services/bin/geostack-$name " "${children[@]}"
-	rm -f "$RUN/$name.pid" "$RUN/$name.children"
+	rm -f "$RUN/$name.pid" "$RUN/$name.children" "$RUN/$name.timing"
 done
