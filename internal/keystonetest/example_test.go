@@ -24,3 +24,22 @@ func ExampleReadFile() {
 	// US regions: [SJC1]
 	// user: gncu00000001 in gnc member of gnct00000001
 }
+
+// A test normally calls env.Services(t); ReadServicesFile is the same without
+// a testing.TB and without the check that the services belong to env's Keystone.
+func ExampleReadServicesFile() {
+	svc, err := keystonetest.ReadServicesFile(filepath.Join("testdata", "services.json"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	fmt.Println("Glance in:", svc.Regions("image"))
+	fmt.Println("SJC1 image:", svc.Endpoint("SJC1", "image", "public"))
+	for _, im := range svc.ImagesNamed("TYO1", "gnc_centos_planted") {
+		fmt.Println(im.Name, "is", im.Visibility, "and owned by", im.OwnerName)
+	}
+	// Output:
+	// Glance in: [TYO1 SJC1]
+	// SJC1 image: http://127.0.0.1:9293/SJC1/public/image
+	// gnc_centos_planted is community and owned by zjpt00000001
+}

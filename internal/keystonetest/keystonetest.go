@@ -14,8 +14,17 @@
 // script). When the variable is unset the test is skipped, unless CI=true or
 // GEOSTACK_REQUIRE_INTEGRATION=1, where it fails: CI must not pass by skipping.
 //
-// The description holds passwords and secrets. They are test credentials of a
-// throwaway Keystone, but tests still must not log them.
+// Env.Services does the same for the real Glance, Cinder and Nova APIs that
+// scripts/services-up.sh starts next to that Keystone, and the images, flavors
+// and volume types it seeded, described by $GEOSTACK_SERVICES (written to
+// STATE/services.env):
+//
+//	svc := env.Services(t)
+//	for _, im := range svc.Images["SJC1"] { ... }
+//
+// Keystone's description holds passwords and secrets (the services' holds
+// none). They are test credentials of a throwaway Keystone, but tests still
+// must not log them.
 package keystonetest
 
 import (
