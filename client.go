@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/internal/typednil"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -120,23 +122,16 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := cfg.check(); err != nil {
-		return nil, err
-	}
+	// The domain's own auth_urls, where it has them, replace the
+	// locations'; the resolver judges the locations, and check the rest.
 	locations := cfg.Locations
-	var filter *domain.Filter
+	var dom *domain.Domain
 	if cfg.Domains != nil && cfg.Domain != "" {
-		d, _ := cfg.Domains.ByName(cfg.Domain) // checked above
-		locations = withDomainAuthURLs(locations, d)
-		f, err := cfg.Domains.Filter(cfg.Domain, cfg.DomainPolicy)
-		if err != nil {
-			var l configerr.List
-			l.Wrap("domain_policy", err)
-			return nil, l.Err()
+		if d, ok := cfg.Domains.ByName(cfg.Domain); ok {
+			locations, dom = withDomainAuthURLs(locations, d), &d
 		}
-		filter = f
 	}
-	resolver, err := region.New(region.Config{
+	resolver, regionErr := region.New(region.Config{
 		Locations:        locations,
 		Primary:          cfg.Primary,
 		FailureThreshold: cfg.FailureThreshold,
@@ -145,8 +140,37 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		Clock:            cfg.Clock,
 		Logger:           cfg.Logger,
 	})
-	if err != nil {
+	cache, owns := cfg.Cache, false
+	var cacheErr error
+	if cache == nil {
+		opts := cfg.CacheOptions
+		if opts.Logger == nil {
+			opts.Logger = cfg.Logger
+		}
+		if opts.Clock == nil && !typednil.Is(cfg.Clock) {
+			opts.Clock = cfg.Clock
+		}
+		cache, cacheErr = tokencache.New(opts)
+		owns = cacheErr == nil
+	}
+	if err := cfg.check(regionErr, cacheErr); err != nil {
+		if owns {
+			cache.Close()
+		}
 		return nil, err
+	}
+	var filter *domain.Filter
+	if dom != nil {
+		f, err := cfg.Domains.Filter(cfg.Domain, cfg.DomainPolicy)
+		if err != nil {
+			if owns {
+				cache.Close()
+			}
+			var l configerr.List
+			l.Wrap("domain_policy", err)
+			return nil, l.Err()
+		}
+		filter = f
 	}
 
 	httpClient := cfg.HTTPClient
@@ -156,26 +180,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		if cfg.TLSConfig != nil {
 			own.TLSClientConfig = cfg.TLSConfig.Clone()
 		}
-		httpClient = &http.Client{Transport: own}
+		httpClient = &http.Client{Transport: own, CheckRedirect: sameOriginRedirects}
 	}
 	issuer := &identity.Client{HTTPClient: httpClient, UserAgent: "geostack", Clock: cfg.Clock}
 
-	cache, owns := cfg.Cache, false
-	if cache == nil {
-		opts := cfg.CacheOptions
-		if opts.Logger == nil {
-			opts.Logger = cfg.Logger
-		}
-		if opts.Clock == nil {
-			opts.Clock = cfg.Clock
-		}
-		if cache, err = tokencache.New(opts); err != nil {
-			var l configerr.List
-			l.Wrap("cache_options", err)
-			return nil, l.Err()
-		}
-		owns = true
-	}
 	key := tokencache.Key{Credential: cfg.Credential, Scope: cfg.Scope}
 	if cfg.TokenPerLocation {
 		key.Kind = "location=" + cfg.Home
@@ -337,3 +345,23 @@ func (c *Client) Format(f fmt.State, verb rune) {
 
 // String is the redacted form Format prints.
 func (c *Client) String() string { return fmt.Sprint(c) }
+
+// ErrRedirect is returned for a request that a service redirected to
+// another scheme, host or port: geostack's own HTTP client does not follow
+// such a redirect, which would otherwise go out without the token (see
+// tokencache.Handle.Transport) or, through a careless proxy, with it.
+var ErrRedirect = errors.New("geostack: redirect to another origin refused")
+
+// sameOriginRedirects is the CheckRedirect of the HTTP client geostack
+// builds: redirects within the origin of the first request are followed
+// (up to 10), others are refused.
+func sameOriginRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("geostack: stopped after 10 redirects")
+	}
+	from := via[0].URL
+	if !strings.EqualFold(from.Scheme, req.URL.Scheme) || !strings.EqualFold(from.Host, req.URL.Host) {
+		return fmt.Errorf("%w: from %s://%s to %s://%s", ErrRedirect, from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+	}
+	return nil
+}

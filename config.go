@@ -5,21 +5,16 @@ import (
 
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
-	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
 
-// check returns every problem of the configuration that can be seen without
-// building anything, the region package's checks of the locations
-// included.
-func (c *Config) check() error {
+// check returns every problem of the configuration: those region.New found
+// in the locations, the primary and the failover tuning (regionErr) first,
+// and those tokencache.New found in CacheOptions (cacheErr) among them.
+func (c *Config) check(regionErr, cacheErr error) error {
 	var l configerr.List
 	add := l.Add
-	// The locations, the primary and the failover tuning are region's to
-	// judge.
-	_, err := region.New(region.Config{Locations: c.Locations, Primary: c.Primary,
-		FailureThreshold: c.FailureThreshold, CoolDown: c.CoolDown, AttemptTimeout: c.AttemptTimeout})
-	l.Wrap("", err)
+	l.Wrap("", regionErr)
 	names := make(map[string]bool, len(c.Locations))
 	for _, l := range c.Locations {
 		names[l.Name] = true
@@ -57,19 +52,9 @@ func (c *Config) check() error {
 			}
 		}
 	}
-	if c.Cache == nil {
-		// New checks the options as a whole; the cache is not kept.
-		if tc, err := tokencache.New(c.CacheOptions); err != nil {
-			l.Wrap("cache_options", err)
-		} else {
-			tc.Close()
-		}
-	}
+	l.Wrap("cache_options", cacheErr)
 	if c.Cache != nil && !reflect.DeepEqual(c.CacheOptions, tokencache.Options{}) {
 		add("cache_options", "CacheOptions are ignored by a shared Cache: give Cache or CacheOptions, not both")
-	}
-	if c.Clock != nil && typednil.Is(c.Clock) {
-		add("clock", "a nil %T", c.Clock)
 	}
 	if c.HTTPClient != nil && c.TLSConfig != nil {
 		add("tls", "TLSConfig is ignored by a caller's HTTPClient: give HTTPClient or TLSConfig, not both")

@@ -9,12 +9,14 @@
 // name can belong to two of them, and answers lookups without locks or
 // allocations. A Filter applies a domain's visibility rules to gophercloud
 // listings, page by page, so that a domain's users never see another
-// domain's images, flavors or volume types.
+// domain's images, flavors or volume types, nor another customer's images
+// dressed up as their domain's.
 //
 // The three lines a service writes:
 //
 //	reg, err := domain.LoadFile("/etc/geostack/domains.json")
 //	f, err := reg.Filter("gnc", domain.Policy{})
+//	f = f.ForProject(token.Project.ID) // the viewer: the owner of their own images
 //	for img, err := range f.Images(ctx, imageClient, images.ListOpts{Limit: 100}) { ... }
 //
 // # Names
@@ -37,30 +39,56 @@
 //   - A name in no registered namespace is unprefixed (shared): "default",
 //     "m1.small", "GNC_x".
 //
-// # Visibility
+// # Visibility, and who controls each field
 //
-// Flavors and volume types have no owner metadata, so their names decide: a
-// domain's users see the domain's resource names, and the unprefixed ones
-// unless the Policy hides shared items.
+// Which fields of an item may decide its domain depends on who can set
+// them. Under Glance's, Nova's and Cinder's default policies:
 //
-// A private or shared image is shown as Glance returned it: Glance has
-// already scoped it to the caller's project. A community image is not
-// scoped (Glance lists every project's community images to whoever asks for
-// them), so it is judged like a public one. For every other image (public,
-// community, or with an unknown or empty visibility),
-// the domain-id property (Policy.DomainIDProperty, "domain_id"; taken from
-// Image.Properties, else Image.Metadata; an empty value counts as absent)
-// decides, and the name is the fallback:
+//   - Flavors and volume types are created by the operator only (admin
+//     APIs). Their names decide: a domain's users see the domain's
+//     resource names, and the unprefixed ones unless the Policy hides
+//     shared items.
+//   - Public images are published by the operator only: Glance's
+//     publicize_image is admin-only. Their domain-id property and their
+//     name are the operator's word, so they decide, as described below.
+//   - Private, shared and community images are published by customers:
+//     any project member creates them and sets their name and any
+//     property, another domain's domain_id included (Glance accepts it
+//     unless property protections reserve it). Glance lists community
+//     images to everyone who asks for visibility=community, and shared
+//     images to the members an owner picked. For these only the owner
+//     (Image.Owner, the project that created it, which Glance sets)
+//     decides:
+//   - the viewer's own project: the viewer's own (VerdictOwn), whatever
+//     its name or properties claim;
+//   - one of Policy.OperatorProjects: the operator's, judged as a public
+//     image;
+//   - any other project: hidden, unless Policy.ShowForeignImages opts in
+//     for community and shared images, and then VerdictForeign, never the
+//     domain's own. A customer's image named "gnc_centos" or carrying gnc's
+//     domain_id is never shown to gnc users as a gnc image.
 //
-//   - The property names the viewer's domain: shown, whatever the name says
-//     (metadata wins over the name).
+// The viewer's project comes from Filter.ForProject (the geostack Client
+// and the proxy take it from the caller's token); without it, no image is
+// anyone's own.
+//
+// For an operator's image, the domain-id property (Policy.DomainIDProperty,
+// "domain_id"; taken from Image.Properties, else Image.Metadata; an empty
+// value counts as absent) decides, and the name is the fallback:
+//
+//   - The property names the viewer's domain: the domain's (VerdictDomain),
+//     whatever the name says (metadata wins over the name).
 //   - The property names any other domain, registered or not, or is not a
 //     string: hidden.
 //   - The property is absent, or names the Default domain
 //     (Policy.DefaultDomainID, "default"): the name decides as for flavors.
 //     An unprefixed name makes a Default-domain public image, shared with
-//     every domain; a resource name of domain X makes it X's only, so that a
-//     Default-domain id never widens the audience of a prefixed image.
+//     every domain (VerdictShared); a resource name of domain X makes it
+//     X's only, so that a Default-domain id never widens the audience of a
+//     prefixed image.
+//
+// ImageVerdict, FlavorVerdict and VolumeTypeVerdict say which rule applied;
+// the Visible predicates say only whether the item is shown.
 //
 // # Listing
 //

@@ -40,24 +40,27 @@ func ExampleFilter_VisibleImage() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	f = f.ForProject("p-gnc1") // the viewer's project
+	gnc, _ := registry().ByName("gnc")
 	zjp, _ := registry().ByName("zjp")
 	page := []images.Image{
 		{Name: "ubuntu-24.04", Visibility: "public"},                                                // Default domain: shared
 		{Name: "gnc_centos", Visibility: "public"},                                                  // gnc's by name
 		{Name: "zjp_centos", Visibility: "public"},                                                  // zjp's by name
 		{Name: "centos-zjp", Visibility: "public", Properties: map[string]any{"domain_id": zjp.ID}}, // zjp's by metadata
-		{Name: "my-backup", Visibility: "private"},                                                  // the caller's own
+		{Name: "my-backup", Visibility: "private", Owner: "p-gnc1"},                                 // the viewer's own
+		{Name: "gnc_centos_planted", Visibility: "community", Owner: "p-zjp7", // a zjp customer's,
+			Properties: map[string]any{"domain_id": gnc.ID}}, //                                        whatever it claims
 	}
 	for _, img := range page {
-		if !f.VisibleImage(&img) {
-			continue
+		if v := f.ImageVerdict(&img); v != domain.VerdictHidden {
+			fmt.Println(img.Name, v)
 		}
-		fmt.Println(img.Name)
 	}
 	// Output:
-	// ubuntu-24.04
-	// gnc_centos
-	// my-backup
+	// ubuntu-24.04 shared
+	// gnc_centos domain
+	// my-backup own
 }
 
 func ExampleFilter_VisibleFlavor() {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
@@ -24,6 +25,16 @@ type Policy struct {
 	HideSharedFlavors bool
 	// HideSharedVolumeTypes hides unprefixed volume types, such as "default".
 	HideSharedVolumeTypes bool
+
+	// OperatorProjects are the projects (ids) whose community and shared
+	// images the operator publishes, such as the Default domain's admin
+	// project: their names and domain-id property are trusted, as a public
+	// image's are.
+	OperatorProjects []string
+	// ShowForeignImages shows other customers' community and shared images
+	// (VerdictForeign) instead of hiding them. They are never taken for the
+	// domain's own, whatever their name or properties say.
+	ShowForeignImages bool
 }
 
 // Filter decides what one domain's users see. It is immutable and safe for
@@ -37,6 +48,9 @@ type Filter struct {
 	images     bool // show shared images
 	flavors    bool
 	volumeType bool
+	operators  []string
+	foreign    bool
+	project    string // the viewer's project, "" if unknown
 }
 
 // Filter returns the filter for the domain named name under policy p. It
@@ -56,6 +70,8 @@ func (r *Registry) Filter(name string, p Policy) (*Filter, error) {
 		images:     !p.HideSharedImages,
 		flavors:    !p.HideSharedFlavors,
 		volumeType: !p.HideSharedVolumeTypes,
+		operators:  slices.Clone(p.OperatorProjects),
+		foreign:    p.ShowForeignImages,
 	}
 	if f.defaultID == "" {
 		f.defaultID = KeystoneDefaultDomainID
@@ -70,38 +86,96 @@ func (r *Registry) Filter(name string, p Policy) (*Filter, error) {
 	return f, nil
 }
 
+// ForProject returns the filter for the users of one project of the
+// domain: the owner of the images they publish. Without it, no image is
+// anyone's own.
+func (f *Filter) ForProject(projectID string) *Filter {
+	g := *f
+	g.project = projectID
+	return &g
+}
+
 // Domain returns the domain whose users f filters for.
 func (f *Filter) Domain() Domain { return f.dom }
 
-// name reports whether an item called name is visible when its name alone
-// decides: a resource name of the filter's domain is, an unprefixed name is
-// when shared is true, anything else is not.
-func (f *Filter) name(name string, shared bool) bool {
+// Verdict says whether a domain's user may see an item, and by which rule.
+type Verdict uint8
+
+// The verdicts.
+const (
+	// VerdictHidden: the domain's users may not see the item.
+	VerdictHidden Verdict = iota
+	// VerdictOwn: an image the viewer's own project published (private,
+	// shared or community).
+	VerdictOwn
+	// VerdictDomain: the operator published the item for the viewer's
+	// domain: a public image whose domain-id property or resource name is
+	// the domain's, a flavor or volume type with the domain's prefix.
+	VerdictDomain
+	// VerdictShared: the operator published the item for every domain: a
+	// Default-domain public image, an unprefixed flavor or volume type.
+	VerdictShared
+	// VerdictForeign: another customer's community or shared image, shown
+	// only because Policy.ShowForeignImages opts in. Never the domain's.
+	VerdictForeign
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case VerdictOwn:
+		return "own"
+	case VerdictDomain:
+		return "domain"
+	case VerdictShared:
+		return "shared"
+	case VerdictForeign:
+		return "foreign"
+	}
+	return "hidden"
+}
+
+// name judges an item whose name alone decides: a resource name of the
+// filter's domain is the domain's, an unprefixed name is shared when shared
+// is set, anything else is hidden.
+func (f *Filter) name(name string, shared bool) Verdict {
 	switch f.reg.namespace(name) {
 	case -1:
-		return shared
+		if shared {
+			return VerdictShared
+		}
+		return VerdictHidden
 	case f.self:
-		return f.dom.OwnsResource(name)
-	default:
-		return false
+		if f.dom.OwnsResource(name) {
+			return VerdictDomain
+		}
 	}
+	return VerdictHidden
 }
 
 // VisibleImage reports whether the filter's domain may see img.
-func (f *Filter) VisibleImage(img *images.Image) bool {
-	switch img.Visibility {
-	// Glance has scoped private and shared images to the caller's project.
-	// Community images are not scoped (Glance lists every project's to
-	// whoever asks for visibility=community): they take the domain rules
-	// below, as public ones do.
-	case images.ImageVisibilityPrivate, images.ImageVisibilityShared:
-		return true
+func (f *Filter) VisibleImage(img *images.Image) bool { return f.ImageVerdict(img) != VerdictHidden }
+
+// ImageVerdict says whether, and why, the filter's domain may see img. Who
+// controls a field decides whether it counts: only the operator publishes
+// public images (Glance's publicize_image is admin-only), so a public
+// image's name and domain-id property decide; any project member publishes
+// community and shared images and sets their name and properties at will,
+// another domain's id included, so for those only the owner decides.
+func (f *Filter) ImageVerdict(img *images.Image) Verdict {
+	if img.Visibility != images.ImageVisibilityPublic && !slices.Contains(f.operators, img.Owner) {
+		switch {
+		case f.project != "" && img.Owner == f.project:
+			return VerdictOwn
+		case f.foreign && (img.Visibility == images.ImageVisibilityCommunity || img.Visibility == images.ImageVisibilityShared):
+			return VerdictForeign
+		}
+		return VerdictHidden
 	}
 	var id string
 	if v, ok := img.Properties[f.property]; ok {
 		s, ok := v.(string)
 		if !ok {
-			return false // malformed ownership: show to nobody
+			return VerdictHidden // malformed ownership: show to nobody
 		}
 		id = s
 	}
@@ -112,16 +186,27 @@ func (f *Filter) VisibleImage(img *images.Image) bool {
 	case "", f.defaultID:
 		return f.name(img.Name, f.images)
 	case f.dom.ID:
-		return true
-	default:
-		return false
+		return VerdictDomain
 	}
+	return VerdictHidden
+}
+
+// FlavorVerdict says whether, and why, the filter's domain may see fl.
+// Flavors are the operator's (Nova's flavor create is admin-only), so their
+// names decide.
+func (f *Filter) FlavorVerdict(fl *flavors.Flavor) Verdict { return f.name(fl.Name, f.flavors) }
+
+// VolumeTypeVerdict says whether, and why, the filter's domain may see vt.
+// Volume types are the operator's (Cinder's type create is admin-only), so
+// their names decide.
+func (f *Filter) VolumeTypeVerdict(vt *volumetypes.VolumeType) Verdict {
+	return f.name(vt.Name, f.volumeType)
 }
 
 // VisibleFlavor reports whether the filter's domain may see fl.
-func (f *Filter) VisibleFlavor(fl *flavors.Flavor) bool { return f.name(fl.Name, f.flavors) }
+func (f *Filter) VisibleFlavor(fl *flavors.Flavor) bool { return f.FlavorVerdict(fl) != VerdictHidden }
 
 // VisibleVolumeType reports whether the filter's domain may see vt.
 func (f *Filter) VisibleVolumeType(vt *volumetypes.VolumeType) bool {
-	return f.name(vt.Name, f.volumeType)
+	return f.VolumeTypeVerdict(vt) != VerdictHidden
 }

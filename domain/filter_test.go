@@ -28,17 +28,32 @@ type fixture struct {
 	obj    item     // as the service returns it
 	seenBy []string // domains whose users see it under the zero Policy
 	shared bool     // seen by all only because shared items are allowed
+	// operator marks an image of the operator's project that is not
+	// public: seen by seenBy only when Policy.OperatorProjects names it.
+	operator bool
 }
+
+// The projects of the viewers (one per domain) and of the operator.
+const operatorProject = "p-admin"
+
+var viewer = map[string]string{"gnc": "p-gnc", "zjp": "p-zjp", "zsg": "p-zsg"}
 
 func absent() any { return nil }
 
+// image is an image the operator published (owner: its project).
 func image(name, vis string, domainID any, seenBy []string) fixture {
-	obj := item{"name": name, "visibility": vis, "status": "active"}
+	obj := item{"name": name, "visibility": vis, "status": "active", "owner": operatorProject}
 	if domainID != nil {
 		obj["domain_id"] = domainID
 	}
 	return fixture{obj: obj, seenBy: seenBy}
 }
+
+// ownedBy makes f an image of dom's viewer project.
+func ownedBy(dom string, f fixture) fixture { f.obj["owner"] = viewer[dom]; return f }
+
+// ofOperator marks f as a non-public image of the operator's project.
+func ofOperator(f fixture) fixture { f.operator = true; return f }
 
 func named(name string, seenBy []string) fixture {
 	return fixture{obj: item{"name": name}, seenBy: seenBy}
@@ -47,7 +62,10 @@ func named(name string, seenBy []string) fixture {
 func shared(f fixture) fixture { f.shared = true; return f }
 
 // imageFixtures is ordered so that small pages hold only other domains'
-// images, mixes, and a page filtered down to nothing for every domain.
+// images, mixes, and a page filtered down to nothing for every domain. The
+// customers' images (private, shared, community, no visibility) are seen by
+// their owner's domain only, whatever their name or domain-id property
+// claims: a customer sets those at will.
 func imageFixtures() []fixture {
 	withMeta := image("meta-only", "public", absent(), zsg)
 	withMeta.obj["metadata"] = map[string]string{"domain_id": zsgID}
@@ -67,14 +85,19 @@ func imageFixtures() []fixture {
 		image("gnc_default", "public", "default", gnc), // Default id never widens a prefixed name
 		shared(image("GNC_centos", "public", absent(), all)),
 		image("gnc_日本", "public", absent(), gnc),
-		image("gnc‐hyphen", "public", absent(), none),  // U+2010, not the separator
-		image("zsg_by_number", "public", 42.0, none),   // ownership not a string
-		image("my-snapshot", "private", absent(), all), // Glance scoped these
-		image("zjp_shared_with_me", "shared", zjpID, all),
-		shared(image("community", "community", absent(), all)), // unprefixed: shared
-		image("zsg_community", "community", absent(), zsg),     // Glance lists it to everyone: domain rules
-		image("gnc_community_of_zjp", "community", zjpID, zjp),
-		image("zjp_no_visibility", "", absent(), zjp),
+		image("gnc‐hyphen", "public", absent(), none), // U+2010, not the separator
+		image("zsg_by_number", "public", 42.0, none),  // ownership not a string
+		ownedBy("gnc", image("my-snapshot", "private", absent(), gnc)),
+		ownedBy("zjp", image("zjp_shared_with_me", "shared", zjpID, zjp)),
+		ownedBy("zsg", image("community", "community", absent(), zsg)),
+		ownedBy("zsg", image("zsg_community", "community", absent(), zsg)),
+		ownedBy("zjp", image("gnc_community_of_zjp", "community", zjpID, zjp)),
+		ownedBy("zjp", image("gnc_centos_planted", "community", gncID, zjp)), // a zjp customer's bait for gnc
+		ownedBy("zjp", image("ubuntu-24.04", "community", "default", zjp)),   // a customer's look-alike of a shared image
+		ownedBy("gnc", image("zsg_private_forged", "private", zsgID, gnc)),
+		ownedBy("zjp", image("zjp_no_visibility", "", absent(), zjp)),
+		ofOperator(image("ops-community", "community", absent(), all)),
+		ofOperator(image("gnc_ops_shared", "shared", absent(), gnc)),
 		image("zsg_empty_id", "public", "", zsg),
 		withMeta,
 		shared(image("ｇｎｃ_fullwidth", "public", absent(), all)), // no registered prefix: unprefixed
@@ -129,6 +152,9 @@ func want(fs []fixture, dom string, p Policy) []string {
 		if f.shared && (p.HideSharedImages || p.HideSharedFlavors || p.HideSharedVolumeTypes) {
 			continue
 		}
+		if f.operator && !slices.Contains(p.OperatorProjects, operatorProject) {
+			continue
+		}
 		if slices.Contains(f.seenBy, dom) {
 			ids = append(ids, fmt.Sprintf("id-%03d", i))
 		}
@@ -169,6 +195,7 @@ func TestIsolation(t *testing.T) {
 	}{
 		{"default policy", Policy{}},
 		{"hide shared", Policy{HideSharedImages: true, HideSharedFlavors: true, HideSharedVolumeTypes: true}},
+		{"operator project", Policy{OperatorProjects: []string{operatorProject}}},
 	}
 	// Page sizes: one item a page (many pages with nothing visible), small
 	// mixed pages, a last page filled exactly (followed by an empty page),
@@ -180,6 +207,7 @@ func TestIsolation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			f = f.ForProject(viewer[dom])
 			for _, limit := range limits {
 				t.Run(pol.name+"/"+dom+"/limit="+strconv.Itoa(limit), func(t *testing.T) {
 					t.Parallel()
@@ -192,8 +220,13 @@ func TestIsolation(t *testing.T) {
 						t.Errorf("images (-want +got):\n%s", diff)
 					}
 					for _, img := range imgs {
-						if img.Visibility == images.ImageVisibilityPublic && foreign(reg, dom, img.Name, img.Properties["domain_id"]) {
-							t.Errorf("%s sees another domain's image %q", dom, img.Name)
+						switch {
+						case img.Visibility == images.ImageVisibilityPublic || img.Owner == operatorProject:
+							if foreign(reg, dom, img.Name, img.Properties["domain_id"]) {
+								t.Errorf("%s sees another domain's image %q", dom, img.Name)
+							}
+						case img.Owner != viewer[dom]:
+							t.Errorf("%s sees image %q of another customer's project %s", dom, img.Name, img.Owner)
 						}
 					}
 					flvs, err := collect(f.Flavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: limit}))
@@ -298,5 +331,60 @@ func TestPredicatesDoNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 || len(dst) != 1 {
 		t.Errorf("%v allocs per run, kept %d; want 0 allocs, 1 kept", allocs, len(dst))
+	}
+}
+
+// TestImageVerdict: who published an image decides which of its fields
+// count. Each case is an attack or a rule, seen by a gnc user of project
+// p-gnc.
+func TestImageVerdict(t *testing.T) {
+	t.Parallel()
+	reg := testRegistry(t)
+	tests := []struct {
+		name string
+		p    Policy
+		img  images.Image
+		want Verdict
+	}{
+		{"operator's public image for gnc, by id", Policy{}, images.Image{Name: "centos", Visibility: "public", Properties: map[string]any{"domain_id": gncID}}, VerdictDomain},
+		{"operator's public image for gnc, by name", Policy{}, images.Image{Name: "gnc_centos", Visibility: "public"}, VerdictDomain},
+		{"operator's public Default image", Policy{}, images.Image{Name: "centos", Visibility: "public"}, VerdictShared},
+		{"operator's public image for zjp", Policy{}, images.Image{Name: "zjp_centos", Visibility: "public"}, VerdictHidden},
+		{"own private image", Policy{}, images.Image{Name: "backup", Visibility: "private", Owner: "p-gnc"}, VerdictOwn},
+		{"own community image with zjp's id", Policy{}, images.Image{Name: "x", Visibility: "community", Owner: "p-gnc", Properties: map[string]any{"domain_id": zjpID}}, VerdictOwn},
+		{"zjp customer's community image forging gnc's id", Policy{}, images.Image{Name: "centos", Visibility: "community", Owner: "p-zjp", Properties: map[string]any{"domain_id": gncID}}, VerdictHidden},
+		{"zjp customer's community image forging gnc's prefix", Policy{}, images.Image{Name: "gnc_centos", Visibility: "community", Owner: "p-zjp"}, VerdictHidden},
+		{"a customer's unprefixed community image is not shared", Policy{}, images.Image{Name: "ubuntu-24.04", Visibility: "community", Owner: "p-zjp"}, VerdictHidden},
+		{"another project's image shared with mine", Policy{}, images.Image{Name: "gnc_tools", Visibility: "shared", Owner: "p-zjp"}, VerdictHidden},
+		{"another project's private image (an admin's listing)", Policy{}, images.Image{Name: "gnc_x", Visibility: "private", Owner: "p-zjp"}, VerdictHidden},
+		{"no visibility: a customer's", Policy{}, images.Image{Name: "gnc_x", Owner: "p-zjp"}, VerdictHidden},
+		{"no owner, not public", Policy{}, images.Image{Name: "gnc_x", Visibility: "community"}, VerdictHidden},
+		{"foreign community image, opted in: never the domain's", Policy{ShowForeignImages: true}, images.Image{Name: "gnc_centos", Visibility: "community", Owner: "p-zjp", Properties: map[string]any{"domain_id": gncID}}, VerdictForeign},
+		{"foreign shared image, opted in", Policy{ShowForeignImages: true}, images.Image{Name: "tools", Visibility: "shared", Owner: "p-zjp"}, VerdictForeign},
+		{"foreign private image, opted in: still hidden", Policy{ShowForeignImages: true}, images.Image{Name: "tools", Visibility: "private", Owner: "p-zjp"}, VerdictHidden},
+		{"operator project's community image, trusted", Policy{OperatorProjects: []string{"p-admin"}}, images.Image{Name: "tools", Visibility: "community", Owner: "p-admin"}, VerdictShared},
+		{"operator project's community image for zjp", Policy{OperatorProjects: []string{"p-admin"}}, images.Image{Name: "tools", Visibility: "community", Owner: "p-admin", Properties: map[string]any{"domain_id": zjpID}}, VerdictHidden},
+		{"operator project's image, not configured", Policy{}, images.Image{Name: "tools", Visibility: "community", Owner: "p-admin"}, VerdictHidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := reg.Filter("gnc", tt.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f = f.ForProject("p-gnc")
+			if got := f.ImageVerdict(&tt.img); got != tt.want {
+				t.Errorf("ImageVerdict = %v, want %v", got, tt.want)
+			}
+			if got := f.VisibleImage(&tt.img); got != (tt.want != VerdictHidden) {
+				t.Errorf("VisibleImage = %v, want %v", got, tt.want != VerdictHidden)
+			}
+		})
+	}
+	// Without a viewer project, no customer image is anyone's own.
+	f, _ := reg.Filter("gnc", Policy{})
+	if got := f.ImageVerdict(&images.Image{Name: "x", Visibility: "private"}); got != VerdictHidden {
+		t.Errorf("an ownerless private image without a viewer: %v, want hidden", got)
 	}
 }

@@ -19,7 +19,7 @@ func TestListPassesOptionsThrough(t *testing.T) {
 	f, _ := testRegistry(t).Filter("gnc", Policy{})
 	cloud := newFakeCloud(t, objects(imageFixtures()), objects(flavorFixtures()), objects(volumeTypeFixtures()), nil)
 	ctx := t.Context()
-	if _, err := collect(f.Images(ctx, cloud.Image(), images.ListOpts{Limit: 30, Sort: "name:asc", Status: images.ImageStatusActive})); err != nil {
+	if _, err := collect(f.Images(ctx, cloud.Image(), images.ListOpts{Limit: 50, Sort: "name:asc", Status: images.ImageStatusActive})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := collect(f.Flavors(ctx, cloud.Compute(), flavors.ListOpts{Limit: 30, SortKey: "name", MinRAM: 512})); err != nil {
@@ -29,7 +29,7 @@ func TestListPassesOptionsThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"/image/v2/images?limit=30&sort=name%3Aasc&status=active",
+		"/image/v2/images?limit=50&sort=name%3Aasc&status=active",
 		"/compute/v2.1/flavors/detail?limit=30&minRam=512&sort_key=name",
 		"/volume/v3/p1/types?is_public=true&limit=30",
 	}

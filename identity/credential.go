@@ -3,8 +3,8 @@ package identity
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"hash"
 )
 
 // Credential is what Keystone accepts to issue a token: a Password, an
@@ -22,7 +22,7 @@ type Credential interface {
 
 	// writeIdentity writes the canonical identity of the credential and
 	// its secret to h, a keyed MAC. It is the basis of Fingerprint.
-	writeIdentity(h hash.Hash)
+	writeIdentity(w *fields)
 }
 
 // Password authenticates a user with a password: by UserID, or by UserName
@@ -85,61 +85,63 @@ type Scope struct {
 // entries by it keeps key to itself (random per process, or derived from a
 // secret its fleet shares). Fingerprints are for lookups, never for logs.
 func Fingerprint(key []byte, c Credential, s Scope) string {
-	h := hmac.New(sha256.New, key)
-	writeField(h, "geostack", "fingerprint v2")
-	c.writeIdentity(h)
-	writeField(h, "scope.project.id", s.ProjectID)
-	writeField(h, "scope.project.name", s.ProjectName)
-	writeField(h, "scope.project.domain.id", s.ProjectDomainID)
-	writeField(h, "scope.project.domain.name", s.ProjectDomainName)
-	writeField(h, "scope.domain.id", s.DomainID)
-	writeField(h, "scope.domain.name", s.DomainName)
+	w := fields{b: make([]byte, 0, 256)}
+	w.add("geostack", "fingerprint v2")
+	c.writeIdentity(&w)
+	w.add("scope.project.id", s.ProjectID)
+	w.add("scope.project.name", s.ProjectName)
+	w.add("scope.project.domain.id", s.ProjectDomainID)
+	w.add("scope.project.domain.name", s.ProjectDomainName)
+	w.add("scope.domain.id", s.DomainID)
+	w.add("scope.domain.name", s.DomainName)
 	if s.System {
-		writeField(h, "scope.system", "all")
+		w.add("scope.system", "all")
 	}
+	h := hmac.New(sha256.New, key)
+	h.Write(w.b)
+	clear(w.b) // it held the secret
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// writeField writes a length-prefixed name and value, so that no two
-// different field sequences produce the same byte stream.
-func writeField(h hash.Hash, name, value string) {
+// fields is the canonical encoding of a credential and a scope: each
+// non-empty field as a length-prefixed name and value, so that no two
+// different field sequences encode alike.
+type fields struct{ b []byte }
+
+// add appends a field.
+func (w *fields) add(name, value string) {
 	if value == "" {
 		return
 	}
-	var n [8]byte
-	for _, s := range [2]string{name, value} {
-		l := uint64(len(s))
-		for i := range n {
-			n[i] = byte(l >> (8 * i))
-		}
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
+	w.b = binary.LittleEndian.AppendUint64(w.b, uint64(len(name)))
+	w.b = append(w.b, name...)
+	w.b = binary.LittleEndian.AppendUint64(w.b, uint64(len(value)))
+	w.b = append(w.b, value...)
 }
 
-func (p Password) writeIdentity(h hash.Hash) {
-	writeField(h, "method", "password")
-	writeField(h, "user.id", p.UserID)
-	writeField(h, "user.name", p.UserName)
-	writeField(h, "user.domain.id", p.DomainID)
-	writeField(h, "user.domain.name", p.DomainName)
-	writeField(h, "secret", p.Password)
+func (p Password) writeIdentity(w *fields) {
+	w.add("method", "password")
+	w.add("user.id", p.UserID)
+	w.add("user.name", p.UserName)
+	w.add("user.domain.id", p.DomainID)
+	w.add("user.domain.name", p.DomainName)
+	w.add("secret", p.Password)
 }
 
-func (a ApplicationCredential) writeIdentity(h hash.Hash) {
-	writeField(h, "method", "application_credential")
-	writeField(h, "appcred.id", a.ID)
-	writeField(h, "appcred.name", a.Name)
-	writeField(h, "user.id", a.UserID)
-	writeField(h, "user.name", a.UserName)
-	writeField(h, "user.domain.id", a.UserDomainID)
-	writeField(h, "user.domain.name", a.UserDomainName)
-	writeField(h, "secret", a.Secret)
+func (a ApplicationCredential) writeIdentity(w *fields) {
+	w.add("method", "application_credential")
+	w.add("appcred.id", a.ID)
+	w.add("appcred.name", a.Name)
+	w.add("user.id", a.UserID)
+	w.add("user.name", a.UserName)
+	w.add("user.domain.id", a.UserDomainID)
+	w.add("user.domain.name", a.UserDomainName)
+	w.add("secret", a.Secret)
 }
 
-func (t TokenCredential) writeIdentity(h hash.Hash) {
-	writeField(h, "method", "token")
-	writeField(h, "secret", t.ID)
+func (t TokenCredential) writeIdentity(w *fields) {
+	w.add("method", "token")
+	w.add("secret", t.ID)
 }
 
 // Method implements Credential.

@@ -81,20 +81,20 @@ var (
 
 func newSealer(secrets [][]byte, prefix string) (*sealer, error) {
 	if len(secrets) == 0 {
-		return nil, errors.New("tokencache: shared tier needs at least one secret")
+		return nil, errors.New("at least one is needed")
 	}
 	s := &sealer{prefix: prefix}
 	for i, secret := range secrets {
 		if len(secret) < minSecretLen {
-			return nil, fmt.Errorf("tokencache: shared tier secret %d is %d bytes, want at least %d", i, len(secret), minSecretLen)
+			return nil, fmt.Errorf("secret %d is %d bytes, want at least %d", i, len(secret), minSecretLen)
 		}
 		k, err := deriveKey(secret)
 		if err != nil {
-			return nil, fmt.Errorf("tokencache: shared tier secret %d: %w", i, err)
+			return nil, fmt.Errorf("secret %d: %w", i, err)
 		}
 		for j, o := range s.keys {
 			if o.id == k.id {
-				return nil, fmt.Errorf("tokencache: shared tier secrets %d and %d are the same (or share a key id)", j, i)
+				return nil, fmt.Errorf("secrets %d and %d are the same (or share a key id)", j, i)
 			}
 		}
 		s.keys = append(s.keys, k)

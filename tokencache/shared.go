@@ -11,6 +11,8 @@ import (
 
 	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/internal/typednil"
 )
 
 // Defaults of SharedOptions.
@@ -139,26 +141,41 @@ type Shared struct {
 	hits, misses, rejected, errors, writes, lockWins, lockWaits atomic.Uint64
 }
 
-// NewShared checks o and returns a Shared tier. Its errors start with
-// "tokencache:" and never quote a secret.
+// NewShared checks o and returns a Shared tier. Every problem of o is
+// reported in one *geostack.ConfigError, matching
+// geostack.ErrInvalidConfig; no error quotes a secret.
 func NewShared(o SharedOptions) (*Shared, error) {
-	if o.Store == nil {
-		return nil, errors.New("tokencache: SharedOptions.Store is nil")
+	var l configerr.List
+	if o.Store == nil || typednil.Is(o.Store) {
+		l.Add("store", "no Store (a nil %T)", o.Store)
 	}
 	if o.Prefix == "" {
 		o.Prefix = defaultSharedPrefix
 	}
 	if len(o.Prefix) > 64 {
-		return nil, fmt.Errorf("tokencache: SharedOptions.Prefix is %d bytes, want at most 64", len(o.Prefix))
+		l.Add("prefix", "%d bytes, want at most 64", len(o.Prefix))
 	}
 	for i := 0; i < len(o.Prefix); i++ {
 		if c := o.Prefix[i]; c < 0x21 || c > 0x7e {
-			return nil, errors.New("tokencache: SharedOptions.Prefix must be visible ASCII")
+			l.Add("prefix", "must be visible ASCII")
+			break
 		}
 	}
-	switch {
-	case o.Timeout < 0, o.LockTTL < 0:
-		return nil, errors.New("tokencache: SharedOptions.Timeout and LockTTL must not be negative")
+	if o.Timeout < 0 {
+		l.Add("timeout", "%s is negative", o.Timeout)
+	}
+	if o.LockTTL < 0 {
+		l.Add("lock_ttl", "%s is negative", o.LockTTL)
+	}
+	if o.Clock != nil && typednil.Is(o.Clock) {
+		l.Add("clock", "a nil %T", o.Clock)
+	}
+	sealer, err := newSealer(o.Secrets, o.Prefix)
+	if err != nil {
+		l.Add("secrets", "%v", err)
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
 	if o.Timeout == 0 {
 		o.Timeout = defaultSharedTimeout
@@ -175,12 +192,8 @@ func NewShared(o SharedOptions) (*Shared, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s, err := newSealer(o.Secrets, o.Prefix)
-	if err != nil {
-		return nil, err
-	}
 	return &Shared{
-		store: o.Store, sealer: s, timeout: o.Timeout, lockTTL: o.LockTTL, lockWait: o.LockWait,
+		store: o.Store, sealer: sealer, timeout: o.Timeout, lockTTL: o.LockTTL, lockWait: o.LockWait,
 		clock: o.Clock, log: o.Logger,
 	}, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/identity"
+	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/testserver"
 )
 
@@ -475,24 +476,32 @@ func TestSharedRecoveryLogged(t *testing.T) {
 func TestNewSharedErrors(t *testing.T) {
 	t.Parallel()
 	store := NewMemoryStore(nil)
+	var nilStore *MemoryStore
 	tests := []struct {
 		name string
 		o    SharedOptions
+		key  string
 		want string
 	}{
-		{"no store", SharedOptions{Secrets: [][]byte{secretA}}, "Store is nil"},
-		{"no secret", SharedOptions{Store: store}, "at least one secret"},
-		{"short secret", SharedOptions{Store: store, Secrets: [][]byte{secretA, []byte("short")}}, "secret 1 is 5 bytes"},
-		{"same secret twice", SharedOptions{Store: store, Secrets: [][]byte{secretA, secretB, secretA}}, "secrets 0 and 2 are the same"},
-		{"prefix with a space", SharedOptions{Store: store, Secrets: [][]byte{secretA}, Prefix: "my app:"}, "visible ASCII"},
-		{"negative timeout", SharedOptions{Store: store, Secrets: [][]byte{secretA}, Timeout: -1}, "must not be negative"},
+		{"no store", SharedOptions{Secrets: [][]byte{secretA}}, "store", "no Store"},
+		{"typed nil store", SharedOptions{Store: nilStore, Secrets: [][]byte{secretA}}, "store", "no Store"},
+		{"no secret", SharedOptions{Store: store}, "secrets", "at least one is needed"},
+		{"short secret", SharedOptions{Store: store, Secrets: [][]byte{secretA, []byte("short")}}, "secrets", "secret 1 is 5 bytes"},
+		{"same secret twice", SharedOptions{Store: store, Secrets: [][]byte{secretA, secretB, secretA}}, "secrets", "secrets 0 and 2 are the same"},
+		{"prefix with a space", SharedOptions{Store: store, Secrets: [][]byte{secretA}, Prefix: "my app:"}, "prefix", "visible ASCII"},
+		{"negative timeout", SharedOptions{Store: store, Secrets: [][]byte{secretA}, Timeout: -1}, "timeout", "negative"},
+		{"negative lock ttl", SharedOptions{Store: store, Secrets: [][]byte{secretA}, LockTTL: -1}, "lock_ttl", "negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := NewShared(tt.o)
-			if err == nil || !strings.HasPrefix(err.Error(), "tokencache: ") || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("NewShared: %v, want an error saying %q", err, tt.want)
+			var ce *configerr.Error
+			if !errors.As(err, &ce) || !errors.Is(err, configerr.ErrInvalid) || len(ce.Problems) != 1 {
+				t.Fatalf("NewShared: %v, want one config problem", err)
+			}
+			if p := ce.Problems[0]; p.Key != tt.key || !strings.Contains(p.Reason, tt.want) {
+				t.Errorf("problem %q: %q, want %q saying %q", p.Key, p.Reason, tt.key, tt.want)
 			}
 			if strings.Contains(err.Error(), string(secretA)) {
 				t.Errorf("error quotes a secret: %v", err)

@@ -3,6 +3,8 @@ package tokencache
 import (
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
 )
@@ -12,8 +14,15 @@ const authHeader = "X-Auth-Token"
 
 // Transport returns an http.RoundTripper that sends every request through
 // base (nil: http.DefaultTransport) with the token of h in X-Auth-Token,
-// replacing any such header the request had. The request is cloned, never
+// replacing any such header the request had. The request is copied, never
 // modified.
+//
+// The token goes only where the request was meant to go: a request that
+// follows a redirect (http.Client sets its Response) to another host, port
+// or scheme than the first request of its chain is sent without it, and any
+// X-Auth-Token the http.Client copied onto it is removed. A redirect can
+// therefore not carry the token to another host, whatever the caller's
+// CheckRedirect allows.
 //
 // On a 401 answer it invalidates exactly the token it sent, waits for the
 // one coalesced refetch and retries the request once, if its body can be
@@ -37,6 +46,12 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !sameOrigin(req) {
+		if req.Header.Get(authHeader) == "" {
+			return t.base.RoundTrip(req)
+		}
+		return t.base.RoundTrip(withHeader(req, ""))
+	}
 	ctx := req.Context()
 	tok, err := t.h.Token(ctx)
 	if err != nil {
@@ -44,7 +59,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	resp, err := t.base.RoundTrip(withToken(req, tok.ID))
+	resp, err := t.base.RoundTrip(withHeader(req, tok.ID))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -58,7 +73,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// No new token to retry with: the caller gets the 401.
 		return resp, nil
 	}
-	retry := withToken(req, next.ID)
+	retry := withHeader(req, next.ID)
 	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
 		if err != nil {
@@ -70,10 +85,46 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(retry)
 }
 
-// withToken returns a clone of req carrying token.
-func withToken(req *http.Request, token string) *http.Request {
-	r := req.Clone(req.Context())
-	r.Header.Set(authHeader, token)
+// sameOrigin reports whether req goes where the first request of its
+// redirect chain went: the same scheme, host and port.
+func sameOrigin(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	return first == req || origin(first.URL) == origin(req.URL)
+}
+
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// withHeader returns a shallow copy of req whose headers are req's with
+// X-Auth-Token (in any spelling) set to token, or removed if token is "".
+// Only the header map
+// is new: the values of the other headers are shared, as RoundTrip may do
+// since it does not change them.
+func withHeader(req *http.Request, token string) *http.Request {
+	r := new(http.Request)
+	*r = *req
+	r.Header = make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		if !strings.EqualFold(k, authHeader) {
+			r.Header[k] = v
+		}
+	}
+	if token != "" {
+		r.Header[authHeader] = []string{token}
+	}
 	return r
 }
 

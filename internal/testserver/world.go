@@ -40,6 +40,11 @@ const (
 	// AppCredProject is the project the seeded application credential is scoped to.
 	AppCredProject = "gnct00000001"
 
+	// PlantedImage is the name of a community image that zjp's first
+	// project published with gnc's prefix and gnc's domain_id: a customer
+	// can set both, so gnc users must never see it.
+	PlantedImage = "gnc_centos_planted"
+
 	// Role names seeded in every world.
 	RoleAdmin   = "admin"
 	RoleMember  = "member"
@@ -266,6 +271,13 @@ func DefaultWorld() *World {
 			w.VolumeTypes = append(w.VolumeTypes, VolumeType{ID: seedUUID("volumetype", name), Name: name, Description: d + " " + vt, IsPublic: true})
 		}
 	}
+	// A hostile customer image: zjp's first project publishes a community
+	// image that claims to be gnc's, by name and by domain_id. Glance lets
+	// any member do that; gnc users must never be shown it.
+	w.Images = append(w.Images, Image{
+		ID: seedUUID("image", PlantedImage), Name: PlantedImage, Owner: w.Project("zjpt00000001").ID, Visibility: "community",
+		Properties: map[string]string{"domain_id": w.Domain("gnc").ID},
+	})
 	appUser := w.User(AppCredUser)
 	w.AppCreds = append(w.AppCreds, ApplicationCredential{
 		ID: SeedID("appcred", AppCredName), Name: AppCredName, UserID: appUser.ID,

@@ -80,8 +80,9 @@ func New(o Options, addrs ...string) *Store {
 }
 
 // NewFromClient returns a Store over an existing client, configured by its
-// owner. Its Timeout bounds abandoned operations.
-func NewFromClient(c *gomemcache.Client) *Store { return &Store{client: c} }
+// owner. Its Timeout bounds abandoned operations. A nil client makes a
+// Store whose every operation fails with ErrClosed.
+func NewFromClient(c *gomemcache.Client) *Store { return &Store{client: c, closed: c == nil} }
 
 // do runs op, returning early when ctx ends first.
 func (s *Store) do(ctx context.Context, op func() error) error {
