@@ -217,3 +217,10 @@ func aliasesOf(official string) []string {
 	}
 	return nil
 }
+
+// rankOf returns t's rank among its family's types (see officialType); a
+// type the authority does not know is a family of its own, of rank 0.
+func rankOf(t string) int {
+	_, rank, _ := officialType(t)
+	return rank
+}
