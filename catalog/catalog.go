@@ -226,11 +226,6 @@ func (c *Catalog) build() {
 // order. The official type and the aliases the catalog does not list share
 // the authority's order, so that Select needs one lookup.
 func (c *Catalog) indexFamily(f *family, tierOf map[indexKey]int, tiers []tier) {
-	// orders[j] puts f.types[j] first; orders[0] is the authority's order.
-	orders := make([][]string, len(f.types))
-	for j, t := range f.types {
-		orders[j] = append([]string{t}, slices.Delete(slices.Clone(f.types), j, j+1)...)
-	}
 	keys := map[string]int{f.official: 0}
 	for _, a := range aliasesOf(f.official) {
 		keys[a] = 0
@@ -238,15 +233,29 @@ func (c *Catalog) indexFamily(f *family, tierOf map[indexKey]int, tiers []tier) 
 	for j, t := range f.types {
 		keys[t] = j
 	}
-	// Each order lists every type once, so this is enough for all regions.
-	backing := make([]tier, 0, len(orders)*len(f.types)*len(f.regions))
-	byOrder := make([][]tier, len(orders))
+	// present[j] is the tier of f.types[j] in the region at hand, if any.
+	present := make([]*tier, len(f.types))
+	// byOrder[j] is the tiers to try for key f.types[j]: its own, then the
+	// others in authority order. byOrder[0] is the authority's order.
+	byOrder := make([][]tier, len(f.types))
+	// Each order lists a type at most once, so this is enough for all
+	// regions.
+	backing := make([]tier, 0, len(f.types)*len(f.types)*len(f.regions))
 	for _, region := range f.regions {
-		for j, order := range orders {
+		for j, t := range f.types {
+			present[j] = nil
+			if i, ok := tierOf[indexKey{t, region}]; ok {
+				present[j] = &tiers[i]
+			}
+		}
+		for j := range f.types {
 			start := len(backing)
-			for _, t := range order {
-				if i, ok := tierOf[indexKey{t, region}]; ok {
-					backing = append(backing, tiers[i])
+			if present[j] != nil {
+				backing = append(backing, *present[j])
+			}
+			for k, p := range present {
+				if k != j && p != nil {
+					backing = append(backing, *p)
 				}
 			}
 			byOrder[j] = backing[start:len(backing):len(backing)]
