@@ -14,7 +14,9 @@ import (
 // nil *Catalog are empty catalogs. A Catalog is safe for concurrent use.
 type Catalog struct {
 	// index maps a query type (as the catalog spells it, or official) and a
-	// region ("" for any region) to the tiers to try, best first.
+	// region ("" for any region) to the tiers to try, best first. An alias
+	// the catalog does not list has no key: Select looks its official type
+	// up instead.
 	index map[indexKey][]tier
 	// all holds every indexed endpoint in catalog order; the tiers point
 	// into it.
@@ -206,7 +208,7 @@ func (c *Catalog) build() {
 				return dup
 			})
 		}
-		size += (1 + len(aliasesOf(f.official)) + len(f.types)) * len(f.regions)
+		size += (1 + len(f.types)) * len(f.regions)
 		c.types = append(c.types, f.official)
 	}
 	c.index = make(map[indexKey][]tier, size)
@@ -220,16 +222,13 @@ func (c *Catalog) build() {
 	slices.Sort(c.regions)
 }
 
-// indexFamily adds f's entries to c.index. Each key a query may use maps,
-// in each of f's regions, to the tiers of the catalog types to try, best
-// first: the key itself if the catalog lists it, then the rest in authority
-// order. The official type and the aliases the catalog does not list share
-// the authority's order, so that Select needs one lookup.
+// indexFamily adds f's entries to c.index. The official type and each type
+// the catalog lists map, in each of f's regions, to the tiers of the catalog
+// types to try, best first: the key itself if the catalog lists it, then the
+// rest in authority order. The official type (and so every alias the
+// catalog does not list) goes by the authority's order.
 func (c *Catalog) indexFamily(f *family, tierOf map[indexKey]int, tiers []tier) {
 	keys := map[string]int{f.official: 0}
-	for _, a := range aliasesOf(f.official) {
-		keys[a] = 0
-	}
 	for j, t := range f.types {
 		keys[t] = j
 	}
@@ -275,7 +274,12 @@ func (c *Catalog) Select(q Query) (Endpoint, error) {
 		return Endpoint{}, c.notFound(q)
 	}
 	typ := strings.ToLower(q.Type)
-	tiers := c.index[indexKey{typ, q.Region}]
+	tiers, ok := c.index[indexKey{typ, q.Region}]
+	if !ok {
+		if official, _, known := officialType(typ); known && official != typ {
+			tiers = c.index[indexKey{official, q.Region}]
+		}
+	}
 	n := max(len(q.Interfaces), 1)
 	for ti := range tiers {
 		for pi := range n {

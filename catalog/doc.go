@@ -50,5 +50,6 @@
 //
 // A Catalog is safe for concurrent use. New builds the index in time linear
 // in the number of endpoints (see BenchmarkNew). Select does one map lookup
-// in that index and does not allocate when it succeeds.
+// in that index (two for an alias the catalog does not list) and does not
+// allocate when it succeeds.
 package catalog
