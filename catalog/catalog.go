@@ -454,6 +454,14 @@ func checkURL(u string) string {
 	if strings.TrimSpace(u) == "" {
 		return "empty URL"
 	}
+	if plainURL(u) {
+		return ""
+	}
+	return parsedURLProblem(u)
+}
+
+// parsedURLProblem is checkURL's judgement by url.Parse.
+func parsedURLProblem(u string) string {
 	// A placeholder left in is reported by Select; "%(" would not parse.
 	p, err := url.Parse(strings.ReplaceAll(u, "%(", "_("))
 	switch {
@@ -467,6 +475,44 @@ func checkURL(u string) string {
 		return "URL has no host"
 	}
 	return ""
+}
+
+// plainURL reports whether u is an http or https URL of the plainest form,
+// scheme://host[:port][/path], with a host of letters, digits, dots and
+// hyphens and a path of printable ASCII without '%' (except in "%(" of a
+// placeholder). url.Parse accepts every such URL, with that host and no
+// user, so checkURL need not call it: most catalogs hold nothing else, and
+// url.Parse is the better part of New's cost. plainURL never rejects a URL;
+// whatever it does not accept goes through url.Parse.
+func plainURL(u string) bool {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
+			return false
+		}
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	name, port, _ := strings.Cut(host, ":")
+	if name == "" {
+		return false
+	}
+	for i := range len(name) {
+		if c := name[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	for i := range len(port) {
+		if c := port[i]; c < '0' || c > '9' {
+			return false
+		}
+	}
+	for i := range len(path) {
+		c := path[i]
+		if c <= ' ' || c >= 0x7f || (c == '%' && (i+1 == len(path) || path[i+1] != '(')) {
+			return false
+		}
+	}
+	return true
 }
 
 // quote quotes s for a message, cut to a sane length.
