@@ -41,11 +41,30 @@
 // every location, as with shared Fernet keys, and a revocation is seen
 // everywhere at once.
 //
+// # Glance
+//
+// Each region's Glance has its own images, as each real one has its own
+// database and store: a seeded image without a Region is in every region
+// with the same id, an image created through the API only in its region.
+// Images carry data: seeded ones 4 KiB generated from their id (or their
+// ImageData, generated as it is read, so that gigabytes cost no memory);
+// uploads (PUT /v2/images/{id}/file, chunked or not) go queued → saving →
+// active with size, checksum (MD5) and os_hash_algo / os_hash_value
+// (sha512 unless Options.ImageHashAlgos says otherwise) computed as the
+// data streams in, and back to queued when the upload fails, as Glance
+// restores them. Downloads, PATCH (JSON patch), DELETE and the interoperable
+// import's web-download (the fake fetches the URL itself) answer as Glance
+// 25 does, checked against the real one by internal/conformance.
+// ImageShareURL is an operator's web share of a region's store: the data
+// of its active images without a token, for web-download.
+//
 // # Faults
 //
 // SetFault injects a Fault at a Target: a whole location (AtLocation), one
 // location's Keystone (Keystone) or one service in one region (Service).
-// Faults can be set and cleared at any time from any goroutine.
+// Faults can be set and cleared at any time from any goroutine. Image
+// data faults strike in the middle of a stream: a download dropped or
+// corrupted after N bytes, an upload answered 5xx after N bytes.
 //
 // # Counters
 //

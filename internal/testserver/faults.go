@@ -75,6 +75,24 @@ type Fault struct {
 	// expires_at of tokens it issues, and the "now" it validates expiry
 	// against. Keystone targets only.
 	ClockSkew time.Duration
+
+	// The image data faults apply to Service("image", region) targets, in
+	// the middle of a stream: what a location-wide Fault cannot express.
+
+	// DropDownloadAfter, if positive, closes the connection of each image
+	// data download (GET /v2/images/{id}/file, and the web share) after
+	// this many bytes of the body.
+	DropDownloadAfter int64
+	// CorruptDownloadAfter, if positive, flips the bits of the byte that
+	// follows the first CorruptDownloadAfter bytes of each image data
+	// download.
+	CorruptDownloadAfter int64
+	// UploadStatus, if non-zero, answers each image data upload (PUT
+	// /v2/images/{id}/file) with this status, in Glance's error body, once
+	// UploadStatusAfter bytes of the body were read; the image goes back
+	// to queued, as Glance restores it after a failed upload.
+	UploadStatus      int
+	UploadStatusAfter int64
 }
 
 // SetFault sets (replaces) the Fault at t. Setting a Fault with Down at a
@@ -139,6 +157,15 @@ func (s *Server) effectiveFault(t Target, loc string) Fault {
 	}
 	if e.ClockSkew != 0 {
 		f.ClockSkew = e.ClockSkew
+	}
+	if e.DropDownloadAfter != 0 {
+		f.DropDownloadAfter = e.DropDownloadAfter
+	}
+	if e.CorruptDownloadAfter != 0 {
+		f.CorruptDownloadAfter = e.CorruptDownloadAfter
+	}
+	if e.UploadStatus != 0 {
+		f.UploadStatus, f.UploadStatusAfter = e.UploadStatus, e.UploadStatusAfter
 	}
 	return f
 }

@@ -272,9 +272,7 @@ func (s *Server) createServer(w http.ResponseWriter, r *http.Request, sr *servic
 		serviceError(w, http.StatusBadRequest, "Flavor "+b.FlavorRef+" could not be found.")
 		return
 	}
-	if !slices.ContainsFunc(s.st.images, func(im Image) bool {
-		return im.ID == b.ImageRef && imageVisible(im, sr.tok.projectID, sr.admin, "")
-	}) {
+	if !s.glance.bootable(sr.region, b.ImageRef, sr.tok.projectID, sr.admin) {
 		serviceError(w, http.StatusBadRequest, "Image "+b.ImageRef+" could not be found.")
 		return
 	}
@@ -327,130 +325,6 @@ func (s *Server) serverJSON(sv *novaServer, base string) map[string]any {
 		"security_groups": []any{map[string]string{"name": "default"}},
 		"links":           []any{link("self", self), link("bookmark", strings.Replace(self, "/v2.1/", "/", 1))},
 	}
-}
-
-// Glance.
-
-// imageVisible applies glance's visibility rules for a project; filter is
-// the visibility query parameter ("" for the default listing).
-func imageVisible(im Image, project string, admin bool, filter string) bool {
-	owned := im.Owner == project
-	member := im.Members[project] == "accepted"
-	switch filter {
-	case "":
-		if admin {
-			return true
-		}
-		return im.Visibility == "public" || owned || (im.Visibility == "shared" && member)
-	case "all":
-		return admin || im.Visibility == "public" || im.Visibility == "community" || owned ||
-			(im.Visibility == "shared" && member)
-	case "public", "community":
-		return im.Visibility == filter
-	case "private":
-		return im.Visibility == "private" && (owned || admin)
-	case "shared":
-		return im.Visibility == "shared" && (member || owned || admin)
-	}
-	return false
-}
-
-// glanceReserved are image list parameters that are not property filters.
-var glanceReserved = map[string]bool{
-	"limit": true, "marker": true, "sort": true, "sort_key": true, "sort_dir": true, "visibility": true,
-	"member_status": true, "os_hidden": true, "tag": true, "size_min": true, "size_max": true,
-	"created_at": true, "updated_at": true, "protected": true,
-}
-
-func (s *Server) serveGlance(w http.ResponseWriter, r *http.Request, sr *serviceReq) {
-	parts := strings.Split(strings.Trim(sr.rest, "/"), "/")
-	get := r.Method == http.MethodGet || r.Method == http.MethodHead
-	switch {
-	case parts[0] == "images" && len(parts) == 1 && get:
-		s.listImages(w, sr)
-	case parts[0] == "images" && len(parts) == 2 && get:
-		for _, im := range s.st.images {
-			if im.ID == parts[1] && imageVisible(im, sr.tok.projectID, sr.admin, "all") {
-				writeJSON(w, http.StatusOK, imageJSON(im))
-				return
-			}
-		}
-		serviceError(w, http.StatusNotFound, "No image found with ID "+parts[1])
-	default:
-		serviceError(w, http.StatusNotFound, "The resource could not be found.")
-	}
-}
-
-func imageJSON(im Image) map[string]any {
-	m := map[string]any{
-		"id": im.ID, "name": im.Name, "status": "active", "visibility": im.Visibility, "owner": im.Owner,
-		"protected": false, "os_hidden": false, "checksum": nil, "size": 1 << 30, "virtual_size": nil,
-		"min_disk": 0, "min_ram": 0, "disk_format": "qcow2", "container_format": "bare", "tags": []string{},
-		"created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
-		"self": "/v2/images/" + im.ID, "file": "/v2/images/" + im.ID + "/file", "schema": "/v2/schemas/image",
-	}
-	for k, v := range im.Properties {
-		if _, taken := m[k]; !taken {
-			m[k] = v
-		}
-	}
-	return m
-}
-
-func (s *Server) listImages(w http.ResponseWriter, sr *serviceReq) {
-	vis := sr.query.Get("visibility")
-	switch vis {
-	case "", "all", "public", "private", "shared", "community":
-	default:
-		serviceError(w, http.StatusBadRequest, "Invalid visibility value: "+vis)
-		return
-	}
-	var items []Image
-	for _, im := range s.st.images {
-		if !imageVisible(im, sr.tok.projectID, sr.admin, vis) {
-			continue
-		}
-		match := true
-		for k, vs := range sr.query {
-			if glanceReserved[k] {
-				continue
-			}
-			var have string
-			switch k {
-			case "name":
-				have = im.Name
-			case "owner":
-				have = im.Owner
-			case "id":
-				have = im.ID
-			case "status":
-				have = "active"
-			default:
-				have = im.Properties[k]
-			}
-			if have != vs[0] {
-				match = false
-			}
-		}
-		if match {
-			items = append(items, im)
-		}
-	}
-	slices.SortFunc(items, func(a, b Image) int { return cmp.Compare(a.ID, b.ID) })
-	page, next, ok := paginate(items, func(im Image) string { return im.ID }, sr.limit, sr.marker)
-	if !ok {
-		serviceError(w, http.StatusBadRequest, "marker not found")
-		return
-	}
-	list := []any{}
-	for _, im := range page {
-		list = append(list, imageJSON(im))
-	}
-	out := map[string]any{"images": list, "schema": "/v2/schemas/images", "first": "/v2/images"}
-	if next {
-		out["next"] = nextLink("/v2/images", sr.query, sr.limit, page[len(page)-1].ID)
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // Cinder.
