@@ -117,7 +117,7 @@ func TestGlanceImageLifecycle(t *testing.T) {
 		"status": images.ImageStatusQueued, "visibility": images.ImageVisibilityShared, "size": int64(0),
 		"disk": "qcow2", "container": "bare", "min_disk": 3, "min_ram": 512, "tags": []string{"t1"},
 		"import": []string{"glance-direct", "web-download", "copy-image"},
-		"props": map[string]any{"domain_id": "x", "hw_disk_bus": "virtio", "os_hash_algo": nil, "os_hash_value": nil},
+		"props":  map[string]any{"domain_id": "x", "hw_disk_bus": "virtio", "os_hash_algo": nil, "os_hash_value": nil},
 	}
 	got := map[string]any{
 		"status": im.Status, "visibility": im.Visibility, "size": im.SizeBytes, "disk": im.DiskFormat,
