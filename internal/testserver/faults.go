@@ -87,12 +87,19 @@ type Fault struct {
 	// follows the first CorruptDownloadAfter bytes of each image data
 	// download.
 	CorruptDownloadAfter int64
-	// UploadStatus, if non-zero, answers each image data upload (PUT
-	// /v2/images/{id}/file) with this status, in Glance's error body, once
-	// UploadStatusAfter bytes of the body were read; the image goes back
-	// to queued, as Glance restores it after a failed upload.
+	// UploadStatus, if non-zero, fails each image data upload (PUT
+	// /v2/images/{id}/file) after UploadStatusAfter bytes: the rest of the
+	// body is read and dropped, then the upload is answered with this
+	// status in Glance's error body, and the image goes back to queued, as
+	// Glance restores it after a failed upload. (Reading to the end lets
+	// the client see the answer rather than a connection reset.)
 	UploadStatus      int
 	UploadStatusAfter int64
+	// CorruptUploadAfter, if positive, flips the bits of the byte that
+	// follows the first CorruptUploadAfter bytes of each image data upload
+	// as it is received: the image becomes active with hashes of data
+	// other than those sent.
+	CorruptUploadAfter int64
 }
 
 // SetFault sets (replaces) the Fault at t. Setting a Fault with Down at a
@@ -166,6 +173,9 @@ func (s *Server) effectiveFault(t Target, loc string) Fault {
 	}
 	if e.UploadStatus != 0 {
 		f.UploadStatus, f.UploadStatusAfter = e.UploadStatus, e.UploadStatusAfter
+	}
+	if e.CorruptUploadAfter != 0 {
+		f.CorruptUploadAfter = e.CorruptUploadAfter
 	}
 	return f
 }

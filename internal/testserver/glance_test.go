@@ -368,6 +368,19 @@ func TestGlanceDataFaults(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "upload corrupted", fault: testserver.Fault{CorruptUploadAfter: 4321},
+			check: func(t *testing.T, c *gophercloud.ServiceClient, _ string) {
+				im := newImage(t, c, nil)
+				if err := imagedata.Upload(t.Context(), c, im.ID, stream{data.Reader()}).ExtractErr(); err != nil {
+					t.Fatalf("upload: %v", err)
+				}
+				sent, got := sumsOf(t, data.Reader(), "sha512"), sumsOfImage(get(t, c, im.ID))
+				if got.Size != sent.Size || got.Checksum == sent.Checksum || got.Sum == sent.Sum {
+					t.Errorf("after a corrupted upload Glance reports %+v; want the size sent, %d, with other hashes than %+v", got, sent.Size, sent)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

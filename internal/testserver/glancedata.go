@@ -191,7 +191,14 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, sr *service
 	if f.UploadStatus != 0 {
 		limit = max(f.UploadStatusAfter, 0)
 	}
-	d, kept, err := g.receive(sr.region, r.Body, limit)
+	body := io.Reader(r.Body)
+	if f.CorruptUploadAfter > 0 {
+		body = &corrupter{r: body, at: f.CorruptUploadAfter}
+	}
+	d, kept, err := g.receive(sr.region, body, limit)
+	if f.UploadStatus != 0 && err == nil {
+		_, err = io.CopyBuffer(io.Discard, body, make([]byte, dataBuffer))
+	}
 
 	g.mu.Lock()
 	defer g.mu.Unlock()
