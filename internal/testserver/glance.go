@@ -705,6 +705,7 @@ func (s *Server) deleteImage(w http.ResponseWriter, sr *serviceReq, id string) {
 	default:
 		delete(g.regions[sr.region], id)
 		g.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
