@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -611,7 +612,14 @@ func (cp *imageCopy) stream(ctx context.Context) error {
 	v := newVerifier(body, cp.src.Region, cp.want, cp.opts.Progress, func(n int64) {
 		cp.log.DebugContext(ctx, "geostack: image copy progress", cp.attrs(slog.Int64("copied", n), slog.Int64("size", cp.want.size))...)
 	})
-	err = imagedata.Upload(ctx, cp.dstSC, cp.created, v).ExtractErr()
+	// net/http may still be reading the body when Upload returns (it
+	// sends it from a goroutine of its own): once the download is closed,
+	// the gate waits for that read to end and refuses the next, so that
+	// no Progress call comes after CopyImage returns and v is ours again.
+	g := &gate{r: v}
+	err = imagedata.Upload(ctx, cp.dstSC, cp.created, g).ExtractErr()
+	body.Close()
+	g.close()
 	switch {
 	case v.err != nil: // the cause; the upload's error is its consequence
 		return v.err
@@ -625,6 +633,31 @@ func (cp *imageCopy) stream(ctx context.Context) error {
 		return fmt.Errorf("upload to %s ended after %d of %d bytes", cp.dst, v.n, cp.want.size)
 	}
 	return nil
+}
+
+// gate is a reader that can be shut: after close returns, no Read of r is
+// under way and none will be.
+type gate struct {
+	mu     sync.Mutex
+	r      io.Reader
+	closed bool
+}
+
+var errGateClosed = errors.New("geostack: image copy stream closed")
+
+func (g *gate) Read(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return 0, errGateClosed
+	}
+	return g.r.Read(p)
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 // progressStep is how often Progress is called while the data stream.
