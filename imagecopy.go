@@ -114,8 +114,10 @@ type CopyError struct {
 	// Source and Region are the copy's source and destination region.
 	Source ImageRef
 	Region string
-	// Op is the step that failed: "check", "source", "find", "create",
-	// "import", "stream" or "verify".
+	// Op is the step that failed: "check" (the arguments, both regions'
+	// endpoints, the token), "source" (looking the source up), "find"
+	// (looking for an earlier copy), "create", "import" (web-download),
+	// "stream" or "verify" (the destination's size and hashes).
 	Op string
 	// Image is the id of the copy CopyImage had created in Region when it
 	// failed, or "". It was deleted, unless CleanupErr says why not.
