@@ -46,8 +46,8 @@ func (t Target) String() string {
 
 // Fault is what goes wrong at a Target. The zero Fault is no fault. When a
 // location-wide Fault and an endpoint Fault both apply, flags combine,
-// latencies add up, and the endpoint's Status, OversizedBody and ClockSkew
-// win when set.
+// latencies add up, and the endpoint's Status, OversizedBody, ClockSkew and
+// image data faults win when set.
 type Fault struct {
 	// Down makes the target unreachable. For a location target the listener
 	// is really closed, so clients get "connection refused", and reopened on
