@@ -26,6 +26,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/geostack/geostack/clock"
+	"github.com/geostack/geostack/internal/typednil"
 )
 
 // ImageRef names an image in a region.
@@ -161,7 +162,15 @@ func (e *CopyError) Unwrap() []error {
 // checksum); a mismatch aborts the upload before it completes, so the
 // destination never holds wrong data as active. After the upload, the
 // destination's own size, checksum and, when both regions hash alike,
-// os_hash_value must equal the source's.
+// os_hash_value must equal the source's. The stream is not hashed with MD5
+// as well: the destination's checksum checks that, and a second hash of
+// every byte would cost the client as much CPU again.
+//
+// Web-download: with opts.WebDownloadURL, the destination's Glance fetches
+// the data from the operator's web share itself (the interoperable import's
+// web-download), and its size and hashes are checked as above. Where it
+// does not offer web-download, refuses the URL, or its fetch fails, the
+// data are streamed into the same image instead.
 //
 // Metadata: the copy has the source's disk_format, container_format,
 // min_disk, min_ram, tags, os_hidden and custom properties (the domain's
@@ -195,10 +204,10 @@ func (e *CopyError) Unwrap() []error {
 // with a Timeout bounds the whole transfer.
 func (c *Client) CopyImage(ctx context.Context, src ImageRef, dstRegion string, opts CopyOptions) (*images.Image, error) {
 	cp := &imageCopy{c: c, src: src, dst: dstRegion, opts: opts, log: c.cfg.Logger, clock: c.cfg.Clock}
-	if cp.log == nil {
+	if cp.log == nil || typednil.Is(cp.log) {
 		cp.log = slog.New(slog.DiscardHandler)
 	}
-	if cp.clock == nil {
+	if cp.clock == nil || typednil.Is(cp.clock) {
 		cp.clock = clock.System()
 	}
 	img, err := cp.run(ctx)
