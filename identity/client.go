@@ -252,7 +252,9 @@ func (c *Client) Validate(ctx context.Context, authURL, serviceToken, subjectTok
 
 // Check is Validate without the body (HEAD /v3/auth/tokens): nil if
 // subjectToken is valid, or the same errors as Validate. o.NoCatalog has
-// no effect.
+// no effect. A 404, which a HEAD answer cannot explain, is confirmed with
+// a GET (nocatalog) before it is reported, so that a proxy's 404 does not
+// make every token look revoked.
 func (c *Client) Check(ctx context.Context, authURL, serviceToken, subjectToken string, o ValidateOptions) error {
 	sc, url, err := c.validationClient(opCheck, authURL, serviceToken, subjectToken)
 	if err != nil {
@@ -275,7 +277,18 @@ func (c *Client) Check(ctx context.Context, authURL, serviceToken, subjectToken 
 	case err != nil:
 		return classify(opCheck, url, err, serviceToken, subjectToken)
 	case !ok:
-		return &Error{Op: opCheck, URL: url, Status: http.StatusNotFound, Kind: ErrNotFound}
+		// A HEAD answer has no body, so a 404 does not say whether
+		// Keystone rejected the token or a proxy knows no such path: a
+		// GET's error document decides, as Validate's rules do.
+		_, err := c.Validate(ctx, authURL, serviceToken, subjectToken,
+			ValidateOptions{NoCatalog: true, AllowExpired: o.AllowExpired})
+		var ie *Error
+		if errors.As(err, &ie) {
+			e := *ie
+			e.Op = opCheck
+			return &e
+		}
+		return err
 	}
 	return nil
 }

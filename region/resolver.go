@@ -18,6 +18,8 @@ type Resolver struct {
 	byName         map[string]*location // immutable after New
 	configured     map[string]string    // region -> location, immutable
 	attemptTimeout time.Duration
+	lagWindow      time.Duration
+	lagBudget      bucket
 	clock          clock.Clock
 
 	attempts   atomic.Uint64
@@ -51,6 +53,9 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	if r.attemptTimeout == 0 {
 		r.attemptTimeout = defaultAttemptTimeout
+	}
+	if r.lagWindow = cfg.ReplicationLag; r.lagWindow == 0 {
+		r.lagWindow = defaultReplicationLag
 	}
 	if r.clock == nil {
 		r.clock = clock.System()

@@ -3,6 +3,7 @@ package tokencache
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -95,7 +96,9 @@ func (h *Handle) Token(ctx context.Context) (*identity.Token, error) {
 // rejected the token; the next Token fetches a new one. Callers that
 // report a token already replaced change nothing, so many callers
 // reporting the same rejected token cause one refetch. It affects every
-// Handle of the Key.
+// Handle of the Key. Within 30 s of dropping a token it drops no other
+// (Stats.Refused counts those refusals): a service that rejects every
+// token costs one refetch per 30 s, not one per request.
 // A released Handle invalidates nothing.
 func (h *Handle) Invalidate(rejectedID string) bool {
 	if h.released.Load() {
@@ -173,8 +176,11 @@ type slot struct {
 	failures int         // consecutive failed fetches
 	rejected string      // the id of the token last invalidated
 	fetching int         // fetches running; the entry is not dropped meanwhile
+	// invalidatedAt is when Invalidate last dropped a token: another is
+	// not dropped within rejectWindow of it.
+	invalidatedAt time.Time
 
-	issued, fromShared, refreshes, failed, coalesced, invalidations atomic.Uint64
+	issued, fromShared, refreshes, failed, coalesced, invalidations, refused atomic.Uint64
 }
 
 func newSlot(c *Cache, id string, key Key) *slot {
@@ -442,6 +448,12 @@ func (s *slot) fail(cause error, now time.Time) *FetchError {
 	s.failures++
 	n := s.failures
 	wait := o.backoff(n, rand.Float64())
+	// Back pressure (a 429 or 503 with Retry-After) is honoured: nobody
+	// asks again before Keystone said it may.
+	var ie *identity.Error
+	if errors.As(cause, &ie) && ie.RetryAfter > wait {
+		wait = ie.RetryAfter
+	}
 	ferr := s.fetchError(cause, now.Add(wait))
 	serving := e.state == stateRefreshing
 	if s.retry != nil {
@@ -503,7 +515,15 @@ func (s *slot) retryRefresh(tok *identity.Token) {
 	s.retry = nil
 }
 
-// invalidate drops the token if its id is still rejectedID.
+// rejectWindow is how long after dropping a rejected token the entry
+// refuses to drop the next one. A service that rejects every token (stale
+// Fernet keys at one location, a broken middleware) would otherwise make
+// every request fetch a new token for the identity, which every service
+// in every region shares; with the window it costs one refetch per window.
+const rejectWindow = 30 * time.Second
+
+// invalidate drops the token if its id is still rejectedID, unless a token
+// was already dropped within rejectWindow.
 func (s *slot) invalidate(rejectedID string) bool {
 	s.mu.Lock()
 	e := s.cur.Load()
@@ -511,6 +531,13 @@ func (s *slot) invalidate(rejectedID string) bool {
 		s.mu.Unlock()
 		return false
 	}
+	now := s.c.opts.Clock.Now()
+	if !s.invalidatedAt.IsZero() && now.Sub(s.invalidatedAt) < rejectWindow {
+		s.mu.Unlock()
+		s.refused.Add(1)
+		return false
+	}
+	s.invalidatedAt = now
 	s.cur.Store(expiredEntry)
 	s.rejected = rejectedID
 	s.stopTimers()
@@ -527,6 +554,7 @@ func (s *slot) stats() Stats {
 		Failures:      s.failed.Load(),
 		Coalesced:     s.coalesced.Load(),
 		Invalidations: s.invalidations.Load(),
+		Refused:       s.refused.Load(),
 	}
 }
 

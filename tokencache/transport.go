@@ -69,9 +69,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	next, err := t.h.Token(ctx)
-	if err != nil || next.ID == tok.ID {
+	if err != nil {
 		// No new token to retry with: the caller gets the 401.
 		return resp, nil
+	}
+	if next.ID == tok.ID {
+		// The token stays (it was just replaced for another rejection):
+		// the endpoint rejects tokens that are good elsewhere.
+		drain(resp)
+		return nil, &RejectedError{URL: endpointOf(req.URL), Identity: t.h.s.key.describe()}
 	}
 	retry := withHeader(req, next.ID)
 	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
@@ -163,4 +169,27 @@ func NewProviderClient(h *Handle, base *http.Client) *gophercloud.ProviderClient
 	}
 	pc.HTTPClient.Transport = h.Transport(pc.HTTPClient.Transport)
 	return pc
+}
+
+// RejectedError is returned by a Transport for a request that a service
+// answered 401 with a token that was fetched anew for another 401 less
+// than 30 s before: rather than churn the token that every service and
+// region shares, the request fails, naming the endpoint that rejects what
+// Keystone issued.
+type RejectedError struct {
+	// URL is the endpoint, scheme, host and path, without the query.
+	URL string
+	// Identity describes the token's entry, as FetchError.Identity does.
+	Identity string
+}
+
+func (e *RejectedError) Error() string {
+	return "tokencache: " + e.URL + " rejected a token just issued for " + e.Identity + " (401): not fetching another within 30 s"
+}
+
+// endpointOf returns u without its query, fragment and user information.
+func endpointOf(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment, c.ForceQuery = nil, "", "", false
+	return c.String()
 }

@@ -39,6 +39,11 @@ const (
 	// largest PKI tokens were a few KiB. A longer header is not sent to
 	// Keystone.
 	defaultMaxTokenLength = 8 << 10
+	// defaultMaxValidations: a backend's Keystone sees at most this many
+	// validations from it at once, each a bounded wait for the service
+	// token and one request; past it, new tokens are turned away at once
+	// instead of queueing goroutines behind an overloaded Keystone.
+	defaultMaxValidations = 64
 )
 
 // Roles is a role requirement: the token must carry every role of AllOf
@@ -88,6 +93,14 @@ type Config struct {
 	// Resolver, instead of Primary, is a resolver of the caller's own:
 	// validation then fails over along its locations.
 	Resolver *region.Resolver
+	// FailureThreshold, CoolDown, AttemptTimeout and ReplicationLag tune
+	// the resolver New builds (see region.Config; zero values take its
+	// defaults). A Resolver of the caller's own has its own tuning: give
+	// them or Resolver, not both.
+	FailureThreshold int
+	CoolDown         time.Duration
+	AttemptTimeout   time.Duration
+	ReplicationLag   time.Duration
 
 	// Client talks to Keystone. Nil means a zero identity.Client with
 	// Clock.
@@ -131,6 +144,16 @@ type Config struct {
 	// MaxTokenLength is the longest token sent to Keystone. Default
 	// 8 KiB.
 	MaxTokenLength int
+	// AnyTokenFormat sends Keystone tokens of any shape. By default only
+	// tokens shaped like those Keystone's providers issue (Fernet, JWS;
+	// see identity.TokenIssuedAt) are, and any other is ErrInvalidToken at
+	// no Keystone cost: set it for a deployment with another provider.
+	AnyTokenFormat bool
+	// MaxValidations bounds the Keystone validations in progress at once
+	// (one per distinct token, however many callers wait for it). A
+	// caller with yet another token gets ErrUnavailable at once, which
+	// Handler answers 503 with Retry-After. Default 64.
+	MaxValidations int
 	// IncludeCatalog asks Keystone for the service catalog of validated
 	// tokens. Off by default: a SaaS backend rarely needs it and it is
 	// most of the bytes on a slow link.
@@ -174,6 +197,8 @@ func (c Config) withDefaults() (Config, error) {
 		l.Add("primary", "no primary location (or give a Resolver)")
 	case c.Resolver != nil && c.Primary != "":
 		l.Add("primary", "give Primary or Resolver, not both: the resolver has a primary of its own")
+	case c.Resolver != nil && (c.FailureThreshold != 0 || c.CoolDown != 0 || c.AttemptTimeout != 0 || c.ReplicationLag != 0):
+		l.Add("resolver", "the failover tuning would be ignored by a Resolver of the caller's own: give one or the other")
 	}
 	switch {
 	case c.ServiceToken != nil && typednil.Is(c.ServiceToken):
@@ -203,7 +228,7 @@ func (c Config) withDefaults() (Config, error) {
 	}{
 		{"cache_size", int64(c.CacheSize)}, {"negative_cache_size", int64(c.NegativeCacheSize)},
 		{"cache_ttl", int64(c.CacheTTL)}, {"validate_timeout", int64(c.ValidateTimeout)},
-		{"max_token_length", int64(c.MaxTokenLength)},
+		{"max_token_length", int64(c.MaxTokenLength)}, {"max_validations", int64(c.MaxValidations)},
 	} {
 		if f.v < 0 {
 			l.Add(f.name, "%d is negative", f.v)
@@ -235,6 +260,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxTokenLength == 0 {
 		c.MaxTokenLength = defaultMaxTokenLength
+	}
+	if c.MaxValidations == 0 {
+		c.MaxValidations = defaultMaxValidations
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -3,6 +3,7 @@ package authtoken
 import (
 	"errors"
 	"net/http"
+	"time"
 )
 
 // Sentinel errors. Every error Validate and ValidateService return is an
@@ -49,6 +50,9 @@ type Error struct {
 	// Err is the underlying cause, if any (an *identity.Error, a
 	// region.AllFailedError, a context error).
 	Err error
+	// RetryAfter, for ErrUnavailable, is when the caller may try again,
+	// if known; Handler sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 // Error implements error.

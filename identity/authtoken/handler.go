@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geostack/geostack/identity"
 )
@@ -138,6 +140,9 @@ func (h *handler) reject(w http.ResponseWriter, r *http.Request, err error) bool
 		w.WriteHeader(code)
 		w.Write([]byte(`{"error":{"code":403,"title":"Forbidden","message":"You are not authorized to perform the requested action."}}` + "\n"))
 	default:
+		if e != nil && e.RetryAfter > 0 {
+			wh.Set("Retry-After", strconv.Itoa(int(max(e.RetryAfter/time.Second, 1))))
+		}
 		w.WriteHeader(code)
 		w.Write([]byte(`{"error":{"code":503,"title":"Service Unavailable","message":"The authentication service is unavailable."}}` + "\n"))
 	}

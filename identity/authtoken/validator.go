@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
@@ -39,15 +40,21 @@ type Validator struct {
 	keys    *keyer
 	pos     *lru.Cache[key, *entry]
 	neg     *lru.Cache[key, time.Time]
-	flights singleflight.Group
+	// fmu guards flights: the Keystone validations in progress, one per
+	// token, each with the number of callers waiting for it.
+	fmu     sync.Mutex
+	flights map[string]*flight
 	log     *slog.Logger
 	wwwAuth string // the WWW-Authenticate header value
 
-	stop     context.Context
-	stopNow  context.CancelFunc
-	mu       sync.Mutex // guards closed and wg.Add
-	closed   bool
-	inflight sync.WaitGroup
+	stop    context.Context
+	stopNow context.CancelFunc
+	// overloaded and malformed count tokens turned away without a
+	// Keystone request.
+	overloaded, malformed atomic.Uint64
+	mu                    sync.Mutex // guards closed and wg.Add
+	closed                bool
+	inflight              sync.WaitGroup
 }
 
 // entry is a validated token, trusted until until (never past its expiry).
@@ -63,9 +70,12 @@ func New(cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{cfg: cfg, resolver: cfg.Resolver, log: cfg.Logger, keys: newKeyer(), now: cfg.Clock.Now, release: func() {}}
+	v := &Validator{cfg: cfg, resolver: cfg.Resolver, log: cfg.Logger, keys: newKeyer(), now: cfg.Clock.Now,
+		release: func() {}, flights: make(map[string]*flight)}
 	if v.resolver == nil {
-		rc := region.Config{Locations: locations(cfg.Domains[0]), Primary: cfg.Primary, Clock: cfg.Clock, Logger: cfg.Logger}
+		rc := region.Config{Locations: locations(cfg.Domains[0]), Primary: cfg.Primary, Clock: cfg.Clock, Logger: cfg.Logger,
+			FailureThreshold: cfg.FailureThreshold, CoolDown: cfg.CoolDown, AttemptTimeout: cfg.AttemptTimeout,
+			ReplicationLag: cfg.ReplicationLag}
 		if v.resolver, err = region.New(rc); err != nil {
 			return nil, endpointProblems(cfg.Domains[0], rc.Locations, err)
 		}
@@ -81,7 +91,7 @@ func New(cfg Config) (*Validator, error) {
 	}
 	v.wwwAuth = `Keystone uri="` + uri + `"`
 
-	c := identity.Client{Clock: cfg.Clock}
+	c := identity.Client{Clock: cfg.Clock, HTTPClient: keystoneHTTPClient()}
 	if cfg.Client != nil {
 		c = *cfg.Client
 		if c.Clock == nil {
@@ -248,8 +258,16 @@ func (v *Validator) lookup(ctx context.Context, token string, allowExpired bool)
 		return nil, &Error{Kind: ErrMissing}
 	}
 	if !wellFormed(token, v.cfg.MaxTokenLength) {
+		v.malformed.Add(1)
 		return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "malformed token (too long or not visible ASCII); not sent to Keystone"}
+	}
+	if !v.cfg.AnyTokenFormat {
+		if _, ok := identity.TokenIssuedAt(token); !ok {
+			v.malformed.Add(1)
+			return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
+				Reason: "not a Fernet or JWS token, which is all Keystone issues; not sent to Keystone (Config.AnyTokenFormat)"}
+		}
 	}
 	k := v.keys.key(token)
 	if tok, known, err := v.cached(k, token, allowExpired); known {
@@ -280,55 +298,112 @@ func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identit
 	return nil, false, nil
 }
 
-// fetch validates token at Keystone, coalescing concurrent callers.
+// flight is one Keystone validation that callers wait for.
+type flight struct {
+	done    chan struct{} // closed when tok and err are set
+	tok     *identity.Token
+	err     error
+	waiters int // guarded by Validator.fmu
+	cancel  context.CancelFunc
+}
+
+// fetch validates token at Keystone, coalescing concurrent callers into one
+// flight. A flight no caller waits for any more is cancelled; when
+// Config.MaxValidations flights are already running, a caller with a new
+// token is turned away at once (ErrUnavailable, with a retry hint), so a
+// flood of distinct tokens cannot pile up goroutines, connections or
+// Keystone load.
 func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
 	fk := string(k[:])
 	if allowExpired {
 		fk += "+expired"
 	}
-	ch := v.flights.DoChan(fk, func() (any, error) {
+	v.fmu.Lock()
+	f, ok := v.flights[fk]
+	if !ok {
 		v.mu.Lock()
-		if v.closed {
-			v.mu.Unlock()
-			return nil, &Error{Kind: ErrClosed}
+		closed := v.closed
+		if !closed && len(v.flights) < v.cfg.MaxValidations {
+			v.inflight.Add(1)
 		}
-		v.inflight.Add(1)
 		v.mu.Unlock()
-		defer v.inflight.Done()
-		// A caller that missed the cache just before the previous flight
-		// for this token filled it, and joined no flight because that one
-		// had just ended, finds the answer here instead of asking again.
-		if tok, known, err := v.cached(k, token, allowExpired); known {
-			return tok, err
+		switch {
+		case closed:
+			v.fmu.Unlock()
+			return nil, &Error{Kind: ErrClosed}
+		case len(v.flights) >= v.cfg.MaxValidations:
+			v.fmu.Unlock()
+			v.overloaded.Add(1)
+			return nil, &Error{Kind: ErrUnavailable, Token: identity.TokenFingerprint(token), RetryAfter: time.Second,
+				Reason: fmt.Sprintf("%d validations already in progress (Config.MaxValidations)", v.cfg.MaxValidations)}
 		}
+		// The flight keeps the first caller's values, not its
+		// cancellation: it ends when no caller waits, on its timeout, or
+		// on Close.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.ValidateTimeout)
-		defer cancel()
-		defer context.AfterFunc(v.stop, cancel)()
-		if v.cfg.Shared == nil || allowExpired {
-			tok, _, err := v.remote(fctx, k, token, allowExpired)
-			return tok, err
-		}
-		tok, until, shared, err := v.cfg.Shared.Validated(fctx, token, v.variant, func(ctx context.Context) (*identity.Token, time.Time, error) {
-			return v.remote(ctx, k, token, false)
-		})
-		if err != nil {
-			return nil, err
-		}
-		if shared {
-			v.pos.Add(k, &entry{tok: tok, until: until})
-		}
-		return tok, nil
-	})
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		v.flights[fk] = f
+		go v.fly(fctx, f, fk, k, token, allowExpired)
+	}
+	f.waiters++
+	v.fmu.Unlock()
 	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
+	case <-f.done:
+		if f.err != nil {
+			return nil, f.err
 		}
-		return r.Val.(*identity.Token), nil
+		return f.tok, nil
 	case <-ctx.Done():
+		v.fmu.Lock()
+		if f.waiters--; f.waiters == 0 {
+			// Nobody wants the answer any more: stop asking, and let the
+			// next caller of this token start afresh.
+			f.cancel()
+			if v.flights[fk] == f {
+				delete(v.flights, fk)
+			}
+		}
+		v.fmu.Unlock()
 		return nil, &Error{Kind: ErrUnavailable, Token: identity.TokenFingerprint(token),
 			Reason: "caller stopped waiting for the validation", Err: ctx.Err()}
 	}
+}
+
+// fly runs one flight and hands its answer to the waiters.
+func (v *Validator) fly(ctx context.Context, f *flight, fk string, k key, token string, allowExpired bool) {
+	defer v.inflight.Done()
+	defer f.cancel()
+	stop := context.AfterFunc(v.stop, f.cancel)
+	defer stop()
+	f.tok, f.err = v.validateRemote(ctx, k, token, allowExpired)
+	v.fmu.Lock()
+	if v.flights[fk] == f {
+		delete(v.flights, fk)
+	}
+	v.fmu.Unlock()
+	close(f.done)
+}
+
+// validateRemote is a flight's work: the cache again (a flight that just
+// ended may have filled it), then the shared tier or Keystone.
+func (v *Validator) validateRemote(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
+	if tok, known, err := v.cached(k, token, allowExpired); known {
+		return tok, err
+	}
+	if v.cfg.Shared == nil || allowExpired {
+		tok, _, err := v.remote(ctx, k, token, allowExpired)
+		return tok, err
+	}
+	tok, until, shared, err := v.cfg.Shared.Validated(ctx, token, v.variant, func(ctx context.Context) (*identity.Token, time.Time, error) {
+		return v.remote(ctx, k, token, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if shared {
+		v.pos.Add(k, &entry{tok: tok, until: until})
+	}
+	return tok, nil
 }
 
 // remote asks Keystone about token, through the resolver, with the
@@ -379,7 +454,12 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 
 func (v *Validator) unavailable(fp, reason string, err error) error {
 	e := &Error{Kind: ErrUnavailable, Token: fp, Reason: reason, Err: err}
-	v.log.LogAttrs(context.Background(), slog.LevelError, "authtoken: token validation unavailable",
+	level := slog.LevelError
+	if errors.Is(err, context.Canceled) {
+		// A flight every caller gave up on, or Close: nothing failed.
+		level = slog.LevelDebug
+	}
+	v.log.LogAttrs(context.Background(), level, "authtoken: token validation unavailable",
 		slog.String("token", fp), slog.String("reason", reason), slog.String("error", err.Error()))
 	return e
 }
@@ -488,4 +568,19 @@ func endpointProblems(d domain.Domain, locs []region.Location, err error) error 
 		l.AddProblem(&q)
 	}
 	return l.Err()
+}
+
+// maxConnsPerKeystone bounds the connections the Validator's own HTTP
+// client opens to one Keystone: validations queue for a connection rather
+// than open one each (a flood of distinct bad tokens at 64 callers held 64
+// at once; keystonemiddleware holds a handful).
+const maxConnsPerKeystone = 8
+
+// keystoneHTTPClient is the Validator's HTTP client when Config.Client is
+// nil: its own transport, with a bound on connections per Keystone host.
+func keystoneHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost = maxConnsPerKeystone
+	tr.MaxIdleConnsPerHost = maxConnsPerKeystone
+	return &http.Client{Transport: tr}
 }

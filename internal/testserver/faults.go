@@ -57,6 +57,9 @@ type Fault struct {
 	// Status, if non-zero, answers every request with this status (e.g.
 	// 503) and a Keystone-style error body.
 	Status int
+	// RetryAfter, with Status, sends a Retry-After header of this many
+	// (whole) seconds, as a rate limiter's 429 does.
+	RetryAfter time.Duration
 	// Latency delays each response by this much real time (not Clock time,
 	// so client timeouts are exercised); a request whose context ends first
 	// gets no response.
@@ -140,6 +143,9 @@ func (s *Server) effectiveFault(t Target, loc string) Fault {
 	if e.ClockSkew != 0 {
 		f.ClockSkew = e.ClockSkew
 	}
+	if e.RetryAfter != 0 {
+		f.RetryAfter = e.RetryAfter
+	}
 	return f
 }
 
@@ -175,6 +181,9 @@ func (s *Server) withFaults(w http.ResponseWriter, r *http.Request, t Target, lo
 		return
 	}
 	if f.Status != 0 {
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter/time.Second)))
+		}
 		keystoneError(w, f.Status, "Injected fault at "+t.String()+".")
 		return
 	}

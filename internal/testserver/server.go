@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ type Server struct {
 	lifetime time.Duration
 	lag      time.Duration
 	expWin   time.Duration
+	issues   atomic.Uint64 // tokens issued, for sweepTokens
 	opts     Options
 
 	primary     string
@@ -81,6 +83,7 @@ type location struct {
 	mu    sync.Mutex
 	ln    net.Listener // nil while down
 	conns map[net.Conn]struct{}
+	peak  int // the most connections open at once
 }
 
 // New starts a Server for a test and stops it when the test ends. It fails
@@ -179,6 +182,7 @@ func (l *location) track(c net.Conn, st http.ConnState) {
 			return
 		}
 		l.conns[c] = struct{}{}
+		l.peak = max(l.peak, len(l.conns))
 	case http.StateClosed, http.StateHijacked:
 		delete(l.conns, c)
 	}
@@ -384,4 +388,16 @@ func splitIdentity(p string) (rest string, admin bool, domain string, ok bool) {
 		}
 	}
 	return "", false, "", false
+}
+
+// PeakConnections returns the most client connections that were open at
+// once to location's listener (its Keystone and its regions' services).
+func (s *Server) PeakConnections(location string) int {
+	l, ok := s.locs[location]
+	if !ok {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.peak
 }
