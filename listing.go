@@ -172,7 +172,7 @@ func (c *Client) lookup(ctx context.Context, serviceType, region string) (*domai
 // viewerFilter returns the domain filter for the client's own project,
 // the owner of the images it publishes, as the current token says.
 func (c *Client) viewerFilter(ctx context.Context) (*domain.Filter, error) {
-	tok, err := c.handle.Token(ctx)
+	tok, err := c.home.handle.Token(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func summarize(t *identity.Token) summary {
 	return s
 }
 
-var allRegions = []string{"OSA1", "SIN1", "SJC1", "TYO1"}
+var allRegions = []string{"JP", "OSA1", "SG", "SIN1", "SJC1", "TYO1", "US"} // the parent regions hold the identity endpoints
 
 // adminRoles are the roles of an admin token: admin and the roles Keystone
 // infers from it.

@@ -29,7 +29,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println(tok.User.Name, tok.Project.Name, tok.HasRole("member"))
-	fmt.Println(tok.Catalog.Regions())
+	fmt.Println(tok.Catalog.Regions("compute")) // the parent regions JP, US, SG hold only identity
 	ep, err := tok.Catalog.Select(catalog.Query{Type: "compute", Region: "SIN1"})
 	if err != nil {
 		log.Fatal(err)

@@ -47,6 +47,27 @@ func (r *Resolver) Issue(ctx context.Context, home string, ks Keystone, cred ide
 	})
 }
 
+// IssueAt issues a token for cred and scope at location only: its
+// auth_urls in health order, with no failover to another location and no
+// replication-lag retry at the primary. It is for deployments whose
+// locations do not share Fernet keys, where a token is valid only where it
+// was issued.
+func (r *Resolver) IssueAt(ctx context.Context, location string, ks Keystone, cred identity.Credential, scope identity.Scope) (*identity.Token, error) {
+	loc, err := r.location(location)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx, request{
+		op:       "issue",
+		home:     location,
+		plan:     loc.circuits,
+		failover: isFault,
+		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
+			return ks.Issue(ctx, authURL, cred, scope)
+		},
+	})
+}
+
 // Validate validates subject with serviceToken, trying the auth_urls in
 // Order(home) with the same failover as Issue. A 404 (identity.ErrNotFound)
 // at a replica is retried once at the primary, since the token's user or

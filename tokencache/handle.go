@@ -107,6 +107,32 @@ func (h *Handle) Invalidate(rejectedID string) bool {
 	return h.s.invalidate(rejectedID)
 }
 
+// Refresh fetches a new token now, whatever the state of the cached one,
+// and returns it; the current token is served to other callers until the
+// new one is installed. Concurrent Refresh and Token calls share one
+// fetch. It is for a caller that knows the token must change (its roles
+// were just changed in Keystone, say); a rejected token is better reported
+// with Invalidate.
+func (h *Handle) Refresh(ctx context.Context) (*identity.Token, error) {
+	if h.released.Load() {
+		return nil, ErrClosed
+	}
+	s := h.s
+	ch := s.flight.DoChan(flightKey, func() (any, error) { return s.fetchAndInstall(ctx, true) })
+	select {
+	case r := <-ch:
+		tok, _ := r.Val.(*identity.Token)
+		if r.Err != nil || tok == nil {
+			return nil, cmp.Or(r.Err, error(s.fetchError(errNoToken, time.Time{})))
+		}
+		return tok, nil
+	case <-ctx.Done():
+		return nil, &WaitError{Identity: s.key.describe(), Err: ctx.Err()}
+	case <-s.c.closing.Done():
+		return nil, ErrClosed
+	}
+}
+
 // Stats returns the counters of the Handle's entry, which every Handle of
 // its Key shares.
 func (h *Handle) Stats() Stats { return h.s.stats() }

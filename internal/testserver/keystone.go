@@ -30,6 +30,7 @@ type token struct {
 	expiresAt time.Time
 	auditIDs  []string
 	appCredID string
+	location  string // where it was issued
 	revoked   atomic.Bool
 }
 
@@ -277,6 +278,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, loc, baseURL
 		}
 	}
 	t.id = newTokenID(s.keystoneNow(loc))
+	t.location = loc
 	s.tokens.Store(t.id, t)
 	s.sweepTokens(t.issuedAt)
 	s.ctr.issue(user.ID, user.Name, loc)
@@ -381,7 +383,7 @@ func (s *Server) lookupToken(id, loc string, allowExpired bool) (*token, bool) {
 		return nil, false
 	}
 	t := v.(*token)
-	if t.revoked.Load() {
+	if t.revoked.Load() || s.opts.SeparateKeys && t.location != loc {
 		return nil, false
 	}
 	now := s.keystoneNow(loc)

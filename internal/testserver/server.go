@@ -39,6 +39,11 @@ type Options struct {
 	// BlockStorageAlias adds a "block-storage" catalog entry next to
 	// "volumev3", with the same endpoints.
 	BlockStorageAlias bool
+	// SeparateKeys gives every location Fernet keys of its own: a token is
+	// known only at the location that issued it, to its Keystone and to
+	// the services of its regions, as in a deployment that does not share
+	// keys between locations.
+	SeparateKeys bool
 }
 
 // Server is a running fake cloud. Its methods are safe for concurrent use.
