@@ -139,7 +139,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		hw := newHeaderWriter(in, extra)
 		if set {
-			h.setHeaders(hw, id)
+			h.setHeaders(&hw, id)
 		}
 		header = hw.h
 	}

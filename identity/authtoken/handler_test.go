@@ -525,7 +525,7 @@ func TestSetHeaders(t *testing.T) {
 			t.Parallel()
 			h := &handler{o: HandlerOptions{ForwardHeaders: true}}
 			w := newHeaderWriter(http.Header{}, h.headerCount(&tt.id))
-			h.setHeaders(w, &tt.id)
+			h.setHeaders(&w, &tt.id)
 			got := map[string]string{}
 			for k, vv := range w.h {
 				got[k] = strings.Join(vv, " | ")

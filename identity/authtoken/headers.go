@@ -156,19 +156,12 @@ type headerWriter struct {
 // newHeaderWriter copies src without its identity headers, with only the
 // canonical spelling and first value of each token header, and with its
 // Connection values cleaned, leaving room for extra more values.
-func newHeaderWriter(src http.Header, extra int) *headerWriter {
+func newHeaderWriter(src http.Header, extra int) headerWriter {
 	n := extra
-	for k, vv := range src {
-		switch kindOf(k) {
-		case headerOther:
-			n += len(vv)
-		case headerToken:
-			if isCanonicalToken(k) && len(vv) > 0 {
-				n++
-			}
-		}
+	for _, vv := range src {
+		n += len(vv) // room for all, though some are dropped: one pass of kindOf
 	}
-	w := &headerWriter{h: make(http.Header, len(src)+extra), vals: make([]string, n)}
+	w := headerWriter{h: make(http.Header, len(src)+extra), vals: make([]string, n)}
 	for k, vv := range src {
 		switch kindOf(k) {
 		case headerIdentity:
