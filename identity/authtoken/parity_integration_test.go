@@ -294,6 +294,14 @@ var deliberateDifferences = []deliberate{
 		applies: func(c parityCase, key string, ka, ga answer) bool { return c.token.header != "" && rejected(ga) },
 	},
 	{
+		id: "rule-path-literal",
+		reason: "an access rule's path is matched literally but for its wildcards; keystonemiddleware puts it " +
+			"in a regular expression unquoted, so that the \".\" of /v2.1/servers matches /v2x1/servers",
+		applies: func(c parityCase, key string, ka, ga answer) bool {
+			return strings.HasPrefix(c.token.name, "appcred-rules") && c.token.service == "" && c.path == "/v2x1/servers" && rejected(ga)
+		},
+	},
+	{
 		id:  "access-rules-pending",
 		gap: true,
 		reason: "geostack does not announce access-rule support to Keystone yet (identity.Client sends no " +
