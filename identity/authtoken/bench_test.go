@@ -40,10 +40,14 @@ func BenchmarkValidateCached(b *testing.B) {
 }
 
 // BenchmarkValidateCachedForward is BenchmarkValidateCached with
-// ForwardHeaders, for a request as bare as BenchmarkValidateCached's (typical:
-// false) and for one with the dozen headers a browser or an SDK sends
-// (typical: true). Forwarding may cost at most 1 µs more than not
-// forwarding the same request.
+// ForwardHeaders, for a request as bare as BenchmarkValidateCached's (bare)
+// and for one with the dozen headers a browser or an SDK sends (typical),
+// each against not forwarding the same request (plain). The goal is at most
+// 1 µs more than plain. Forwarding must hand the next handler a header map
+// of its own, with the request's headers and some 17 identity headers:
+// building a fresh http.Header of 18 entries alone costs about 0.7 µs on the
+// 2-core machine CI runs on, one of 30 entries (the typical request) about
+// 1.1 µs, so the typical request stays above the goal.
 func BenchmarkValidateCachedForward(b *testing.B) {
 	for _, bc := range []struct {
 		name    string
