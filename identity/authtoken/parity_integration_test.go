@@ -427,13 +427,23 @@ func send(t *testing.T, client *http.Client, base string, c parityCase) answer {
 		if v == nil {
 			continue
 		}
-		if k == "HTTP_X_SERVICE_CATALOG" {
+		switch k {
+		case "HTTP_X_SERVICE_CATALOG":
 			a["env:"+k] = catalogDigest(*v)
-			continue
+		case "HTTP_X_ROLES", "HTTP_X_ROLE", "HTTP_X_SERVICE_ROLES":
+			// Keystone lists a token's roles, implied ones included, in
+			// no fixed order: each validation may give another.
+			roles := strings.Split(*v, ",")
+			sort.Strings(roles)
+			a["env:"+k] = strings.Join(roles, ",")
+		default:
+			a["env:"+k] = *v
 		}
-		a["env:"+k] = *v
 	}
 	for k, v := range eb.Oslo {
+		if roles, ok := v.([]any); ok && (k == "roles" || k == "service_roles") {
+			sort.Slice(roles, func(i, j int) bool { return fmt.Sprint(roles[i]) < fmt.Sprint(roles[j]) })
+		}
 		a["oslo:"+k] = canonicalJSON(v)
 	}
 	for k, v := range eb.Keystone {
@@ -452,12 +462,25 @@ func canonicalJSON(v any) string {
 
 // catalogDigest names an X-Service-Catalog value by the digest of its
 // canonical JSON and its number of services, so that tables stay short.
+// Services, and each one's endpoints, are compared as sets: Keystone gives
+// them in no promised order.
 func catalogDigest(v string) string {
-	var c []any
+	var c []map[string]any
 	if err := json.Unmarshal([]byte(v), &c); err != nil {
-		return "not a JSON list: " + v
+		return "not a JSON list of objects: " + v
 	}
-	sum := sha256.Sum256([]byte(canonicalJSON(c)))
+	bySet := func(list []any) {
+		sort.Slice(list, func(i, j int) bool { return canonicalJSON(list[i]) < canonicalJSON(list[j]) })
+	}
+	services := make([]any, len(c))
+	for i, s := range c {
+		if eps, ok := s["endpoints"].([]any); ok {
+			bySet(eps)
+		}
+		services[i] = s
+	}
+	bySet(services)
+	sum := sha256.Sum256([]byte(canonicalJSON(services)))
 	return fmt.Sprintf("json:%s (%d services)", hex.EncodeToString(sum[:4]), len(c))
 }
 
