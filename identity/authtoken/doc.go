@@ -68,6 +68,17 @@
 // rejected (ErrWrongDomain, 401) and logged with the reason. Config.Roles adds
 // an any-of / all-of role requirement (ErrForbidden, 403).
 //
+// # Headers
+//
+// Handler is keystonemiddleware's auth_token for the backends behind it,
+// WSGI applications reading the headers through oslo.context included: it
+// strips every identity header a client sends, in every spelling (a WSGI
+// server folds X_User_Id and x-USER-id into HTTP_X_USER_ID), and with
+// HandlerOptions.ForwardHeaders sets them as auth_token does, with a few
+// deliberate differences listed on Handler. TestIntegrationKeystonemiddlewareParity
+// checks this against the real keystonemiddleware (scripts/ksm-up.sh) and
+// prints the comparison.
+//
 // # Secrets
 //
 // No token and no token prefix reaches a log line or an error string: tokens
