@@ -106,7 +106,7 @@ func (h *handler) checkAccessRules(tok *identity.Token, token string, r *http.Re
 	deny := func(reason string) error {
 		return &Error{Kind: ErrAccessRules, Token: identity.TokenFingerprint(token), Reason: reason}
 	}
-	st := h.o.ServiceType
+	st := h.v.cfg.ServiceType
 	switch {
 	case st == "":
 		return deny("the token has access rules and the handler has no ServiceType to check them against")
@@ -131,13 +131,17 @@ func (h *handler) checkAccessRules(tok *identity.Token, token string, r *http.Re
 }
 
 // tokenAccessRules returns the access rules of the application credential
-// tok was issued for, and whether it has any.
-//
-// identity.Token does not carry them yet, and the Validator does not
-// announce to Keystone that it understands them (Keystone's
-// OpenStack-Identity-Access-Rules header). Keystone therefore refuses to
-// validate a token whose credential has access rules (404, so 401 here), and
-// every token the Validator accepts has none. Once identity parses
-// token.application_credential.access_rules and the Validator announces
-// support, this returns them and the handler enforces them.
-func tokenAccessRules(*identity.Token) ([]accessRule, bool) { return nil, false }
+// tok was issued for, and whether it has any. Keystone sends them only to a
+// Validator that announced it enforces them (Config.ServiceType set); to
+// any other it refuses such tokens (404), so they never get this far.
+func tokenAccessRules(tok *identity.Token) ([]accessRule, bool) {
+	a := tok.ApplicationCredential
+	if a == nil || len(a.AccessRules) == 0 {
+		return nil, false
+	}
+	rules := make([]accessRule, len(a.AccessRules))
+	for i, r := range a.AccessRules {
+		rules[i] = accessRule{Service: r.Service, Method: r.Method, Path: r.Path}
+	}
+	return rules, true
+}

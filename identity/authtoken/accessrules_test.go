@@ -105,6 +105,7 @@ func TestHandlerAccessRules(t *testing.T) {
 	}
 	tests := []struct {
 		name           string
+		serviceType    string // Config.ServiceType
 		opts           HandlerOptions
 		includeCatalog bool
 		method, path   string
@@ -112,33 +113,33 @@ func TestHandlerAccessRules(t *testing.T) {
 		want           want
 	}{
 		{name: "no service type", method: "GET", path: "/v2.1/servers", want: want{Code: 401}},
-		{name: "permitted", opts: HandlerOptions{ServiceType: "compute"}, method: "GET", path: "/v2.1/servers",
+		{name: "permitted", serviceType: "compute", method: "GET", path: "/v2.1/servers",
 			want: want{Code: 200, Status: StatusConfirmed}},
-		{name: "permitted with a parameter", opts: HandlerOptions{ServiceType: "compute"}, method: "POST", path: "/v2.1/servers/42/action",
+		{name: "permitted with a parameter", serviceType: "compute", method: "POST", path: "/v2.1/servers/42/action",
 			want: want{Code: 200, Status: StatusConfirmed}},
-		{name: "wrong method", opts: HandlerOptions{ServiceType: "compute"}, method: "DELETE", path: "/v2.1/servers",
+		{name: "wrong method", serviceType: "compute", method: "DELETE", path: "/v2.1/servers",
 			want: want{Code: 401}},
-		{name: "wrong path, delayed", opts: HandlerOptions{ServiceType: "compute", DelayAuthDecision: true}, method: "GET", path: "/v2.1/flavors",
+		{name: "wrong path, delayed", serviceType: "compute", opts: HandlerOptions{DelayAuthDecision: true}, method: "GET", path: "/v2.1/flavors",
 			want: want{Code: 200, Status: StatusInvalid, Denied: true}},
-		{name: "rule of another service", opts: HandlerOptions{ServiceType: "image"}, method: "GET", path: "/v2.1/servers",
+		{name: "rule of another service", serviceType: "image", method: "GET", path: "/v2.1/servers",
 			want: want{Code: 401}},
-		{name: "identity may always validate tokens", opts: HandlerOptions{ServiceType: "identity"}, method: "GET", path: "/identity/v3/auth/tokens",
+		{name: "identity may always validate tokens", serviceType: "identity", method: "GET", path: "/identity/v3/auth/tokens",
 			want: want{Code: 200, Status: StatusConfirmed}},
-		{name: "service type in the catalog", opts: HandlerOptions{ServiceType: "compute"}, includeCatalog: true, method: "GET", path: "/v2.1/servers",
+		{name: "service type in the catalog", serviceType: "compute", includeCatalog: true, method: "GET", path: "/v2.1/servers",
 			want: want{Code: 200, Status: StatusConfirmed}},
-		{name: "service type not in the catalog", opts: HandlerOptions{ServiceType: "mail"}, includeCatalog: true, method: "GET", path: "/inbox/1",
+		{name: "service type not in the catalog", serviceType: "mail", includeCatalog: true, method: "GET", path: "/inbox/1",
 			want: want{Code: 401}},
-		{name: "catalog not fetched: not checked", opts: HandlerOptions{ServiceType: "mail"}, method: "GET", path: "/inbox/1",
+		{name: "catalog not fetched: not checked", serviceType: "mail", method: "GET", path: "/inbox/1",
 			want: want{Code: 200, Status: StatusConfirmed}},
-		{name: "a valid service token lifts the rules", opts: HandlerOptions{ServiceType: "compute"}, method: "DELETE", path: "/v2.1/servers/42",
+		{name: "a valid service token lifts the rules", serviceType: "compute", method: "DELETE", path: "/v2.1/servers/42",
 			service: "valid", want: want{Code: 200, Status: StatusConfirmed}},
-		{name: "an invalid one does not", opts: HandlerOptions{ServiceType: "compute", DelayAuthDecision: true}, method: "DELETE", path: "/v2.1/servers/42",
+		{name: "an invalid one does not", serviceType: "compute", opts: HandlerOptions{DelayAuthDecision: true}, method: "DELETE", path: "/v2.1/servers/42",
 			service: "garbage", want: want{Code: 200, Status: StatusInvalid, Denied: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := setup(t, setupOpts{config: func(c *Config) { c.IncludeCatalog = tt.includeCatalog }})
+			e := setup(t, setupOpts{config: func(c *Config) { c.IncludeCatalog, c.ServiceType = tt.includeCatalog, tt.serviceType }})
 			var got want
 			h := e.v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				id, _ := FromContext(r.Context())

@@ -124,6 +124,14 @@ type Config struct {
 	ServiceRoles []string
 	// Roles is the requirement on user tokens; not met gives ErrForbidden.
 	Roles Roles
+	// ServiceType is the backend's service type as application
+	// credentials' access rules name it (keystonemiddleware's
+	// service_type). Set, the Validator tells Keystone it enforces access
+	// rules (OpenStack-Identity-Access-Rules), and Handler lets a token
+	// with rules through only for a request they permit; Validate, which
+	// has no request to check them against, refuses such a token
+	// (ErrAccessRules). Empty: Keystone refuses tokens with access rules.
+	ServiceType string
 
 	// CacheSize is how many validated tokens are kept. Default
 	// 10,000.

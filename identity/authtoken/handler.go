@@ -31,11 +31,6 @@ type HandlerOptions struct {
 	// token and the legacy X-Role, X-User, X-Tenant-Id, X-Tenant-Name and
 	// X-Tenant. See Handler for how each is set.
 	ForwardHeaders bool
-	// ServiceType is the service type of the backend, as access rules name
-	// it (keystonemiddleware's service_type): a token of an application
-	// credential with access rules is accepted only for a request its
-	// rules permit for this type. Empty: such tokens are refused.
-	ServiceType string
 }
 
 // Handler returns an http.Handler that authenticates each request with v

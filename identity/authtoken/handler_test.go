@@ -451,10 +451,10 @@ func TestTokenHeaders(t *testing.T) {
 // TestSetHeaders sets the forwarded headers of each kind of identity.
 func TestSetHeaders(t *testing.T) {
 	t.Parallel()
-	gnc := identity.Domain{ID: "d-gnc", Name: "gnc"}
+	gnc := identity.DomainRef{ID: "d-gnc", Name: "gnc"}
 	user := identity.User{ID: "u1", Name: "gncu00000001", Domain: gnc}
-	service := &identity.Token{User: identity.User{ID: "u-nova", Name: "nova", Domain: identity.Domain{ID: "default", Name: "Default"}},
-		Project: &identity.Project{ID: "p-svc", Name: "service", Domain: identity.Domain{ID: "default", Name: "Default"}},
+	service := &identity.Token{User: identity.User{ID: "u-nova", Name: "nova", Domain: identity.DomainRef{ID: "default", Name: "Default"}},
+		Project: &identity.Project{ID: "p-svc", Name: "service", Domain: identity.DomainRef{ID: "default", Name: "Default"}},
 		Roles:   []identity.Role{{Name: "service"}, {Name: "admin"}}}
 	tests := []struct {
 		name string

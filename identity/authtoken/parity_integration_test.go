@@ -332,18 +332,6 @@ var deliberateDifferences = []deliberate{
 			return strings.HasPrefix(c.token.name, "appcred-rules") && c.token.service == "" && c.path == "/v2x1/servers" && rejected(ga)
 		},
 	},
-	{
-		id:  "access-rules-pending",
-		gap: true,
-		reason: "geostack does not announce access-rule support to Keystone yet (identity.Client sends no " +
-			"OpenStack-Identity-Access-Rules header and identity.Token does not carry the rules): Keystone refuses " +
-			"a token whose application credential has access rules, and geostack answers 401 (Invalid when " +
-			"delayed) where keystonemiddleware applies the rules. It fails closed; the handler's rule check waits " +
-			"for identity",
-		applies: func(c parityCase, key string, ka, ga answer) bool {
-			return strings.HasPrefix(c.token.name, "appcred-rules") && rejected(ga)
-		},
-	},
 }
 
 // rejected reports whether a answers a request whose user token was not
@@ -702,6 +690,7 @@ func startParityHandlers(t *testing.T, env *keystonetest.Env, ksm *ksmEnv) (stri
 		ServiceRoles:      ksm.Config.ServiceTokenRoles,
 		IncludeCatalog:    ksm.Config.IncludeServiceCatalog,
 		CacheTTL:          time.Duration(ksm.Config.TokenCacheTime) * time.Second,
+		ServiceType:       ksm.Config.ServiceType,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -727,7 +716,7 @@ func startParityHandlers(t *testing.T, env *keystonetest.Env, ksm *ksmEnv) (stri
 
 // parityOptions are keystonemiddleware's settings as HandlerOptions.
 func parityOptions(ksm *ksmEnv, delay bool) authtoken.HandlerOptions {
-	return authtoken.HandlerOptions{ForwardHeaders: true, DelayAuthDecision: delay, ServiceType: ksm.Config.ServiceType}
+	return authtoken.HandlerOptions{ForwardHeaders: true, DelayAuthDecision: delay}
 }
 
 // parityTokens issues a token of every kind the comparison covers.

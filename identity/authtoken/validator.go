@@ -102,7 +102,7 @@ func New(cfg Config) (*Validator, error) {
 	if err := v.serviceToken(cfg); err != nil {
 		return nil, err
 	}
-	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog}
+	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog, AccessRules: cfg.ServiceType != ""}
 	// Shared validations are kept apart by what they hold (with or without
 	// catalog) and by how long they are trusted: a validator with a short
 	// CacheTTL, so that revocations take effect quickly, never takes a
@@ -112,6 +112,11 @@ func New(cfg Config) (*Validator, error) {
 		v.variant = "catalog"
 	}
 	v.variant += "/ttl=" + cfg.CacheTTL.String()
+	if cfg.ServiceType != "" {
+		// Tokens with access rules are shared only among validators that
+		// enforce them.
+		v.variant += "/rules"
+	}
 
 	// Both sizes are positive by now, the one thing lru.New checks.
 	v.pos, _ = lru.New[key, *entry](cfg.CacheSize)
@@ -206,7 +211,15 @@ func (v *Validator) Close() error {
 // many callers ask about the same token at once; each caller waits on its
 // own ctx. Errors are *Error values; see the sentinels.
 func (v *Validator) Validate(ctx context.Context, token string) (*identity.Token, error) {
-	return v.validateUser(ctx, token, false)
+	tok, err := v.validateUser(ctx, token, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, restricted := tokenAccessRules(tok); restricted {
+		return nil, &Error{Kind: ErrAccessRules, Token: identity.TokenFingerprint(token),
+			Reason: "the token has access rules, which only Handler can check against a request"}
+	}
+	return tok, nil
 }
 
 // ValidateService validates an X-Service-Token: a valid token (of any
