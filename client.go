@@ -89,6 +89,10 @@ type Config struct {
 	Clock clock.Clock
 	// Logger receives failover and refresh events. Nil discards them.
 	Logger *slog.Logger
+
+	// source is the file the configuration came from (LoadConfig,
+	// LoadCloud), named in New's errors.
+	source string
 }
 
 // Client is what a service embeds: one identity and scope, and for any
@@ -161,6 +165,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.check(regionErr, cacheErr); err != nil {
 		if owns {
 			cache.Close()
+		}
+		if ce, ok := errors.AsType[*ConfigError](err); ok {
+			ce.Source = cfg.source
 		}
 		return nil, err
 	}

@@ -10,4 +10,4 @@ require (
 	golang.org/x/sync v0.25.0
 )
 
-require gopkg.in/yaml.v2 v2.4.0 // indirect
+require gopkg.in/yaml.v2 v2.4.0
