@@ -249,13 +249,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 // withDomainAuthURLs returns the locations with each one's auth_urls
-// replaced by the domain's user_auth_url there, where the domain has one.
+// replaced by the domain's user auth URLs there, where the domain has
+// them: the client fails over between them before it leaves the location.
 func withDomainAuthURLs(locs []region.Location, d domain.Domain) []region.Location {
 	out := make([]region.Location, len(locs))
 	for i, l := range locs {
 		out[i] = l
-		if ep, ok := d.AuthURLs(l.Name); ok && ep.UserAuthURL != "" {
-			out[i].AuthURLs = []string{ep.UserAuthURL}
+		if ep, ok := d.AuthURLs(l.Name); ok && len(ep.Users()) > 0 {
+			out[i].AuthURLs = ep.Users()
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package geostack_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,6 +16,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 
 	"github.com/geostack/geostack"
+	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
 )
@@ -205,5 +207,34 @@ func TestRefresh(t *testing.T) {
 	c.Close()
 	if _, err := c.Refresh(t.Context()); !errors.Is(err, geostack.ErrClosed) {
 		t.Errorf("Refresh after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestDomainAuthURLsPerLocation: a domain may give several user auth URLs
+// at a location; the client fails over between them before it leaves the
+// location (once, one URL replaced the location's whole list).
+func TestDomainAuthURLsPerLocation(t *testing.T) {
+	t.Parallel()
+	srv, cfg := setup(t, testserver.Options{}, "gnc", 1)
+	var doms []domain.Domain
+	for _, d := range cfg.Domains.Domains() {
+		sg := d.Endpoints["SG"]
+		sg.UserAuthURLs = []string{sg.UserAuthURL}
+		sg.UserAuthURL = "http://127.0.0.1:1/d/gnc/identity/v3" // nothing listens
+		d.Endpoints["SG"] = sg
+		doms = append(doms, d)
+	}
+	reg, err := domain.New(doms...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Domains = reg
+	c := newClient(t, cfg)
+	tok, err := c.Token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.TokensIssued("", "SG"); got != 1 || !strings.Contains(tok.AuthURL, srv.URL("SG")) {
+		t.Errorf("token from %s (%d issued at SG); want SG's second auth URL", tok.AuthURL, got)
 	}
 }

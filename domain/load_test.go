@@ -25,7 +25,7 @@ func TestLoadFile(t *testing.T) {
 	}
 	zsg, _ := r.ByID("b40f6a2e9c1d4e7f8b2a3c5d6e7f8091")
 	want := Endpoints{UserAuthURL: "https://identity.sin1.zcom-sg.example.net/v3", AdminAuthURL: "https://identity-admin.sin1.zcom-sg.example.net/v3"}
-	if got, ok := zsg.AuthURLs("SG"); !ok || got != want {
+	if got, ok := zsg.AuthURLs("SG"); !ok || !cmp.Equal(got, want) {
 		t.Errorf("zsg AuthURLs(SG) = %+v, %v; want %+v", got, ok, want)
 	}
 	if _, ok := zsg.AuthURLs("US"); ok {

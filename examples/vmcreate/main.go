@@ -113,8 +113,8 @@ func run(ctx context.Context, out io.Writer, flags demo.Flags, nflows, workers i
 	}
 	if cfg.Domains != nil {
 		if d, ok := cfg.Domains.ByName(cfg.Domain); ok {
-			if ep, ok := d.AuthURLs(cfg.Home); ok && ep.UserAuthURL != "" {
-				authURL = ep.UserAuthURL
+			if ep, ok := d.AuthURLs(cfg.Home); ok && len(ep.Users()) > 0 {
+				authURL = ep.Users()[0]
 			}
 		}
 	}

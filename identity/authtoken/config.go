@@ -290,14 +290,14 @@ func locations(d domain.Domain) []region.Location {
 	locs := make([]region.Location, 0, len(names))
 	for _, n := range names {
 		ep := d.Endpoints[n]
-		u := ep.AdminAuthURL
-		if u == "" {
-			u = ep.UserAuthURL
+		urls := ep.Admins()
+		if len(urls) == 0 {
+			urls = ep.Users()
 		}
-		if u == "" {
+		if len(urls) == 0 {
 			continue
 		}
-		locs = append(locs, region.Location{Name: n, AuthURLs: []string{u}})
+		locs = append(locs, region.Location{Name: n, AuthURLs: urls})
 	}
 	return locs
 }

@@ -127,8 +127,8 @@ func New(cfg Config) (*Validator, error) {
 
 func userAuthURL(d domain.Domain, home, primary string) (string, error) {
 	for _, loc := range []string{home, primary} {
-		if ep, ok := d.AuthURLs(loc); ok && ep.UserAuthURL != "" {
-			return ep.UserAuthURL, nil
+		if ep, ok := d.AuthURLs(loc); ok && len(ep.Users()) > 0 {
+			return ep.Users()[0], nil
 		}
 	}
 	var l configerr.List
