@@ -256,17 +256,38 @@ func yamlLine(data []byte, key string) int {
 	return bytes.Count(data[:loc[0]], []byte("\n")) + 1
 }
 
-// cloudsWords are the Go names the credential checks use, in the words
-// of clouds.yaml's auth section.
-var cloudsWords = strings.NewReplacer(
-	"UserDomainID", "user_domain_id", "UserDomainName", "user_domain_name",
-	"ProjectDomainID", "project_domain_id", "ProjectDomainName", "project_domain_name",
-	"ProjectID", "project_id", "ProjectName", "project_name",
-	"DomainID", "user_domain_id", "DomainName", "user_domain_name",
-	"UserID", "user_id", "UserName", "username", "Password", "password",
-	"Secret", "application_credential_secret",
-)
+// userWords names each Go field the credential and scope checks speak of,
+// in clouds.yaml's auth section and as an OS_* variable. Longer names come
+// first, so that ProjectDomainID is not read as Project and DomainID.
+var userWords = [][3]string{
+	{"UserDomainID", "user_domain_id", "OS_USER_DOMAIN_ID"},
+	{"UserDomainName", "user_domain_name", "OS_USER_DOMAIN_NAME"},
+	{"ProjectDomainID", "project_domain_id", "OS_PROJECT_DOMAIN_ID"},
+	{"ProjectDomainName", "project_domain_name", "OS_PROJECT_DOMAIN_NAME"},
+	{"ProjectID", "project_id", "OS_PROJECT_ID"},
+	{"ProjectName", "project_name", "OS_PROJECT_NAME"},
+	{"DomainID", "user_domain_id", "OS_USER_DOMAIN_ID"},
+	{"DomainName", "user_domain_name", "OS_USER_DOMAIN_NAME"},
+	{"UserID", "user_id", "OS_USER_ID"},
+	{"UserName", "username", "OS_USERNAME"},
+	{"Password", "password", "OS_PASSWORD"},
+	{"Secret", "application_credential_secret", "OS_APPLICATION_CREDENTIAL_SECRET"},
+}
+
+// wordsReplacer rewrites the Go names of userWords into column col.
+func wordsReplacer(col int) *strings.Replacer {
+	var pairs []string
+	for _, w := range userWords {
+		pairs = append(pairs, w[0], w[col])
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+var cloudsWords, envWords = wordsReplacer(1), wordsReplacer(2)
 
 // inCloudsWords rewrites an error of the credential checks in clouds.yaml's
 // words.
 func inCloudsWords(msg string) string { return cloudsWords.Replace(msg) }
+
+// inEnvWords rewrites an error of the credential checks in OS_* variables.
+func inEnvWords(msg string) string { return envWords.Replace(msg) }

@@ -222,15 +222,3 @@ func envTLS(env func(string) string) (*tls.Config, []*ConfigProblem) {
 	}
 	return t, probs
 }
-
-// envWords are the Go names the credential checks use, as OS_* variables.
-var envWords = strings.NewReplacer(
-	"UserDomainID", "OS_USER_DOMAIN_ID", "UserDomainName", "OS_USER_DOMAIN_NAME",
-	"ProjectDomainID", "OS_PROJECT_DOMAIN_ID", "ProjectDomainName", "OS_PROJECT_DOMAIN_NAME",
-	"ProjectID", "OS_PROJECT_ID", "ProjectName", "OS_PROJECT_NAME",
-	"DomainID", "OS_USER_DOMAIN_ID", "DomainName", "OS_USER_DOMAIN_NAME",
-	"UserID", "OS_USER_ID", "UserName", "OS_USERNAME", "Password", "OS_PASSWORD",
-	"Secret", "OS_APPLICATION_CREDENTIAL_SECRET",
-)
-
-func inEnvWords(msg string) string { return envWords.Replace(msg) }

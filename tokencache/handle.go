@@ -147,20 +147,7 @@ func (h *Handle) Refresh(ctx context.Context) (*identity.Token, error) {
 	if h.released.Load() {
 		return nil, ErrClosed
 	}
-	s := h.s
-	ch := s.flight.DoChan(flightKey, func() (any, error) { return s.fetchAndInstall(ctx, true) })
-	select {
-	case r := <-ch:
-		tok, _ := r.Val.(*identity.Token)
-		if r.Err != nil || tok == nil {
-			return nil, cmp.Or(r.Err, error(s.fetchError(errNoToken, time.Time{})))
-		}
-		return tok, nil
-	case <-ctx.Done():
-		return nil, &WaitError{Identity: s.key.describe(), Err: ctx.Err()}
-	case <-s.c.closing.Done():
-		return nil, ErrClosed
-	}
+	return h.s.wait(ctx, true)
 }
 
 // Stats returns the counters of the Handle's entry, which every Handle of
@@ -262,15 +249,16 @@ func (s *slot) token(ctx context.Context) (*identity.Token, error) {
 	case stateClosed:
 		return nil, ErrClosed
 	}
-	return s.wait(ctx)
+	return s.wait(ctx, false)
 }
 
-// wait joins or starts the fetch and waits for it on ctx.
-func (s *slot) wait(ctx context.Context) (*identity.Token, error) {
+// wait joins or starts the fetch (a forced one if refresh) and waits for
+// it on ctx.
+func (s *slot) wait(ctx context.Context, refresh bool) (*identity.Token, error) {
 	var mine atomic.Bool
 	ch := s.flight.DoChan(flightKey, func() (any, error) {
 		mine.Store(true)
-		return s.fetchAndInstall(ctx, false)
+		return s.fetchAndInstall(ctx, refresh)
 	})
 	select {
 	case r := <-ch:
