@@ -23,7 +23,8 @@ type Policy struct {
 	HideSharedImages bool
 	// HideSharedFlavors hides unprefixed flavors.
 	HideSharedFlavors bool
-	// HideSharedVolumeTypes hides unprefixed volume types, such as "default".
+	// HideSharedVolumeTypes hides unprefixed volume types, such as Cinder's
+	// own __DEFAULT__.
 	HideSharedVolumeTypes bool
 
 	// OperatorProjects are the projects (ids) whose community and shared
