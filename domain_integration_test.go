@@ -3,10 +3,15 @@
 package geostack_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -50,7 +55,7 @@ var (
 
 // loadRealWorld returns the shared realWorld, or skips (fails in CI) without
 // the real services.
-func loadRealWorld(t *testing.T) *realWorld {
+func loadRealWorld(t testing.TB) *realWorld {
 	t.Helper()
 	env := keystonetest.Load(t)
 	svc := env.Services(t)
@@ -82,7 +87,14 @@ func loadRealWorld(t *testing.T) *realWorld {
 
 // client returns a Client for user (a member of its domain's first project)
 // at the primary location, under policy p.
-func (w *realWorld) client(t *testing.T, user keystonetest.User, p domain.Policy) *geostack.Client {
+func (w *realWorld) client(t testing.TB, user keystonetest.User, p domain.Policy) *geostack.Client {
+	t.Helper()
+	return w.clientVia(t, user, p, nil)
+}
+
+// clientVia is client sending its requests with hc (nil: the library's own
+// HTTP client).
+func (w *realWorld) clientVia(t testing.TB, user keystonetest.User, p domain.Policy, hc *http.Client) *geostack.Client {
 	t.Helper()
 	return newClient(t, geostack.Config{
 		Locations:    w.locs,
@@ -94,11 +106,12 @@ func (w *realWorld) client(t *testing.T, user keystonetest.User, p domain.Policy
 		Credential:   identity.Password{UserID: user.ID, Password: user.Password},
 		Scope:        identity.Scope{ProjectID: user.ProjectID},
 		Cache:        w.cache,
+		HTTPClient:   hc,
 	})
 }
 
 // viewers are the users the tests look through: users[0] of each domain.
-func (w *realWorld) viewers(t *testing.T) []keystonetest.User {
+func (w *realWorld) viewers(t testing.TB) []keystonetest.User {
 	return []keystonetest.User{w.env.MustUser(t, "gncu00000001"), w.env.MustUser(t, "zjpu00000001")}
 }
 
@@ -379,6 +392,108 @@ func TestIntegrationDomainImages(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// imageCounter counts the images Glance sends in its listings' answers.
+type imageCounter struct {
+	base   http.RoundTripper
+	mu     sync.Mutex
+	images int
+	paths  []string // path and query of every listing request
+}
+
+func (c *imageCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(r)
+	if err != nil || !strings.HasSuffix(r.URL.Path, "/v2/images") {
+		return resp, err
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var page struct{ Images []json.RawMessage }
+	if err := json.Unmarshal(raw, &page); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.images += len(page.Images)
+	c.paths = append(c.paths, r.URL.RawQuery)
+	c.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	return resp, nil
+}
+
+// TestIntegrationDomainImagesRequireDomainID lists the images of both Glance
+// regions under Policy.RequireDomainID, five to a page, by default and with
+// visibility=public: the operator's untagged public images are hidden
+// (listed nowhere, the verdicts agree), everything else is as imageRules
+// says, and Glance sends not one image the domain may not see: the listing
+// asks for domain_id=<the domain's id>, domain_id=default and
+// owner=<the viewer's project> only.
+func TestIntegrationDomainImagesRequireDomainID(t *testing.T) {
+	t.Parallel()
+	w := loadRealWorld(t)
+	for _, rg := range w.svc.Regions("image") {
+		s := indexImages(t, w.svc.Images[rg])
+		for _, viewer := range w.viewers(t) {
+			t.Run(rg+"/"+viewer.DomainName, func(t *testing.T) {
+				t.Parallel()
+				counter := &imageCounter{base: http.DefaultTransport}
+				p := domain.Policy{RequireDomainID: true}
+				c := w.clientVia(t, viewer, p, &http.Client{Transport: counter})
+				f, err := w.reg.Filter(viewer.DomainName, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f = f.ForProject(viewer.ProjectID)
+				verdicts := imageVerdicts(viewer.DomainName, false)
+				for l, r := range verdicts {
+					if im := s.byLabel[l]; im.Visibility == "public" && im.Properties["domain_id"] == "" && r.v != domain.VerdictHidden {
+						verdicts[l] = hidden("the operator's public image without domain_id: under RequireDomainID every operator image names its domain, so this one is nobody's")
+					}
+				}
+				for _, vis := range []images.ImageVisibility{"", images.ImageVisibilityPublic} {
+					counter.mu.Lock()
+					counter.images, counter.paths = 0, nil
+					counter.mu.Unlock()
+					imgs, err := collect(c.Images(t.Context(), rg, images.ListOpts{Limit: 5, Visibility: vis}))
+					if err != nil {
+						t.Fatalf("Images(visibility=%q): %v", vis, err)
+					}
+					var got, want []string
+					for _, img := range imgs {
+						l := s.label(img)
+						got = append(got, l)
+						if v := f.ImageVerdict(&img); v != verdicts[l].v {
+							t.Errorf("visibility=%q: %s has verdict %v, want %v (%s)", vis, l, v, verdicts[l].v, verdicts[l].why)
+						}
+					}
+					for l, r := range verdicts {
+						if r.v != domain.VerdictHidden && (vis == "" || images.ImageVisibility(s.byLabel[l].Visibility) == vis) {
+							want = append(want, l)
+						}
+					}
+					slices.Sort(got)
+					slices.Sort(want)
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("Images(visibility=%q) as %s (-want +got):\n%s", vis, viewer.Name, diff)
+					}
+					counter.mu.Lock()
+					if counter.images != len(imgs) {
+						t.Errorf("Images(visibility=%q): Glance sent %d images for %d shown; want none the domain may not see (requests %q)",
+							vis, counter.images, len(imgs), counter.paths)
+					}
+					for _, q := range counter.paths {
+						if !strings.Contains(q, "domain_id=") && !strings.Contains(q, "owner="+viewer.ProjectID) {
+							t.Errorf("Images(visibility=%q) asked Glance for %q: neither a domain_id nor the viewer's own", vis, q)
+						}
+					}
+					counter.mu.Unlock()
+				}
+			})
 		}
 	}
 }
