@@ -45,7 +45,7 @@ func narrowWorld() *testserver.World {
 	add("gnc_own_shared", gncP, "shared", nil, map[string]string{zjpP: "accepted"})
 	add("gnc_own_community", gncP, "community", map[string]string{"domain_id": zjpID}, nil)
 	add("zjp_community", zjpP, "community", map[string]string{"domain_id": zjpID}, nil)
-	for i := range 12 { // enough public images of each kind to page
+	for i := range 6 { // enough public images of each kind to page
 		add(fmt.Sprintf("gnc_more_%02d", i), admin, "public", map[string]string{"domain_id": gncID}, nil)
 		add(fmt.Sprintf("zjp_more_%02d", i), admin, "public", map[string]string{"domain_id": zjpID}, nil)
 		add(fmt.Sprintf("more-%02d", i), admin, "public", map[string]string{"domain_id": testserver.DefaultDomainID}, nil)
@@ -131,7 +131,7 @@ func TestImagesNarrowedAsUnnarrowed(t *testing.T) {
 		{"all knobs", domain.Policy{RequireDomainID: true, OperatorProjects: []string{admin}, ShowForeignImages: true}},
 		{"hide shared", domain.Policy{HideSharedImages: true, RequireDomainID: true}},
 	}
-	listings := []images.ListOpts{{Limit: 6}, {Limit: 1000}, {Limit: 5, Sort: "name:asc"}, {SortKey: "name", SortDir: "desc", Limit: 9}}
+	listings := []images.ListOpts{{Limit: 5}, {Limit: 4, Sort: "name:asc"}, {SortKey: "name", SortDir: "desc", Limit: 1000}}
 	for _, user := range []string{"gncu00000001", "zjpu00000001"} {
 		sc := imageClient(t, srv, user)
 		project := world.Project(user[:3] + "t" + user[4:]).ID

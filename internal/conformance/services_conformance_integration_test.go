@@ -5,11 +5,13 @@ package conformance_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -44,26 +46,38 @@ type svcSide struct {
 }
 
 // issueToken returns a project-scoped token of user at authURL.
-func issueToken(t *testing.T, c *http.Client, authURL, userID, password, projectID string) string {
+//
+// It tries up to three times when Keystone drops the connection, times out
+// or answers 5xx: Keystone on sqlite does that to a login that resets the
+// user's failed_auth_count (left by another package's wrong-password test)
+// while a concurrent one does the same ("database is locked"), and only
+// answers once uwsgi's 60 s timeout has passed; the 20 s timeout cuts that.
+func issueToken(t *testing.T, authURL, userID, password, projectID string) string {
 	t.Helper()
 	body, err := json.Marshal(passwordAuth(cred{userID, password}, projectScope(projectID)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, authURL+"/auth/tokens", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	c := &http.Client{Timeout: 20 * time.Second}
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, authURL+"/auth/tokens", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusCreated {
+				return resp.Header.Get("X-Subject-Token")
+			}
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		if attempt == 3 || (resp != nil && resp.StatusCode < 500) || t.Context().Err() != nil {
+			t.Fatalf("issue a token at %s (attempt %d): %v", authURL, attempt, err)
+		}
+		t.Logf("issue a token at %s (attempt %d): %v; trying again", authURL, attempt, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("issue a token at %s: %v", authURL, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("issue a token at %s: status %d", authURL, resp.StatusCode)
-	}
-	return resp.Header.Get("X-Subject-Token")
 }
 
 func realServicesSide(t *testing.T, env *keystonetest.Env, svc *keystonetest.Services) *svcSide {
@@ -84,7 +98,7 @@ func realServicesSide(t *testing.T, env *keystonetest.Env, svc *keystonetest.Ser
 			key = "admin"
 		}
 		s.projects[key] = u.ProjectID
-		s.tokens[key] = issueToken(t, s.client, env.AuthURL(env.Primary), u.ID, u.Password, u.ProjectID)
+		s.tokens[key] = issueToken(t, env.AuthURL(env.Primary), u.ID, u.Password, u.ProjectID)
 	}
 	for _, d := range env.Domains {
 		s.domains[d.Name] = d.ID
@@ -189,7 +203,7 @@ func fakeServicesSide(t *testing.T, env *keystonetest.Env, svc *keystonetest.Ser
 	for key, v := range viewers {
 		p := world.Project(v[2]).ID
 		s.projects[key] = p
-		s.tokens[key] = issueToken(t, s.client, srv.AuthURL("JP"), world.User(v[0]).ID, v[1], p)
+		s.tokens[key] = issueToken(t, srv.AuthURL("JP"), world.User(v[0]).ID, v[1], p)
 	}
 	for _, d := range []string{"gnc", "zjp"} {
 		s.domains[d] = world.Domain(d).ID
