@@ -126,6 +126,11 @@
 //     operator projects' (or, with ShowForeignImages, every project's
 //     community images).
 //
+// Names compare byte-wise in the merge: under a case-insensitive database
+// collation (MySQL's usual one), a listing sorted by name may interleave
+// names that differ only in case otherwise than Glance would; nothing is
+// lost or repeated.
+//
 // Every listed image still gets its verdict here, and each listing checks
 // that its images match what it asked for, so a service that ignores a
 // filter costs bytes, never a leak or a duplicate. An Owner or Marker of the
