@@ -55,7 +55,8 @@ func (c *Client) Flavors(ctx context.Context, region string, opts flavors.ListOp
 }
 
 // VolumeTypes lists the volume types of the client's domain in region, and
-// the shared ones (such as "default") unless the domain policy hides them.
+// the shared ones (such as Cinder's own __DEFAULT__) unless the domain policy
+// hides them.
 func (c *Client) VolumeTypes(ctx context.Context, region string, opts volumetypes.ListOptsBuilder) iter.Seq2[volumetypes.VolumeType, error] {
 	return listing(ctx, c, "block-storage", region, func(f *domain.Filter, sc *gophercloud.ServiceClient) iter.Seq2[volumetypes.VolumeType, error] {
 		return f.VolumeTypes(ctx, sc, opts)

@@ -33,7 +33,7 @@ func TestExamples(t *testing.T) {
 				`^regions in the catalog: OSA1, SIN1, SJC1, TYO1$`,
 				`^  images: +centos-stream-9, debian-12, gnc_centos, gnc_ubuntu, gnct00000001-backup, ubuntu-24.04$`,
 				`^  flavors: +gnc_g-1gb, gnc_g-2gb, gnc_g-4gb, m1.large, m1.medium, m1.small$`,
-				`^  volume types: +default, gnc_hdd, gnc_ssd$`,
+				`^  volume types: +__DEFAULT__, gnc_hdd, gnc_ssd$`,
 				`^  server: +quickstart-tyo1 ACTIVE`,
 				`^  server: +quickstart-sin1 ACTIVE`,
 				`^tokens issued by Keystone: 1 \(JP 0, US 0, SG 1\)$`,
