@@ -18,6 +18,7 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -89,6 +90,11 @@ type Config struct {
 	Clock clock.Clock
 	// Logger receives failover and refresh events. Nil discards them.
 	Logger *slog.Logger
+	// Observer, if set, sees the client's token fetches and each attempt
+	// at an auth_url, with timings and outcomes (see package observe and,
+	// for OpenTelemetry, package otelgeostack). With a shared Cache, the
+	// cache's own Options.Observer sees its fetches.
+	Observer observe.Observer
 
 	// source is the file the configuration came from (LoadConfig,
 	// LoadCloud), named in New's errors.
@@ -148,6 +154,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		AttemptTimeout:   cfg.AttemptTimeout,
 		Clock:            cfg.Clock,
 		Logger:           cfg.Logger,
+		Observer:         cfg.Observer,
 	})
 	cache, owns := cfg.Cache, false
 	var cacheErr error
@@ -155,6 +162,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		opts := cfg.CacheOptions
 		if opts.Logger == nil {
 			opts.Logger = cfg.Logger
+		}
+		if opts.Observer == nil {
+			opts.Observer = cfg.Observer
 		}
 		if opts.Clock == nil && !typednil.Is(cfg.Clock) {
 			opts.Clock = cfg.Clock
