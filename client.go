@@ -21,6 +21,7 @@ import (
 	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
+	"github.com/geostack/geostack/wirelog"
 )
 
 // Config configures a Client. It is validated as a whole by New: the error
@@ -90,6 +91,12 @@ type Config struct {
 	Clock clock.Clock
 	// Logger receives failover and refresh events. Nil discards them.
 	Logger *slog.Logger
+	// DebugLogger, if set, logs every request the client sends, to
+	// Keystone and to the services, and its answer, with every token,
+	// password and secret taken out (see package wirelog; bodies too when
+	// it is enabled for wirelog.LevelBody). For debugging: it costs a
+	// log record or two per request.
+	DebugLogger *slog.Logger
 	// Observer, if set, sees the client's token fetches and each attempt
 	// at an auth_url, with timings and outcomes (see package observe and,
 	// for OpenTelemetry, package otelgeostack). With a shared Cache, the
@@ -203,6 +210,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			own.TLSClientConfig = cfg.TLSConfig.Clone()
 		}
 		httpClient = &http.Client{Transport: own, CheckRedirect: sameOriginRedirects}
+	}
+	if cfg.DebugLogger != nil {
+		httpClient = wirelog.Wrap(httpClient, cfg.DebugLogger) // under the token's transport: sees what is sent
 	}
 	issuer := &identity.Client{HTTPClient: httpClient, UserAgent: "geostack", Clock: cfg.Clock}
 

@@ -68,7 +68,9 @@ func TestFaults(t *testing.T) {
 		wantS int64 // at SG
 	}{
 		{"none", func(*geostacktest.Server) {}, 0, 1},
-		{"keystone 503", func(s *geostacktest.Server) { s.SetKeystoneFault("SG", geostacktest.Fault{Status: http.StatusServiceUnavailable}) }, 1, 0},
+		{"keystone 503", func(s *geostacktest.Server) {
+			s.SetKeystoneFault("SG", geostacktest.Fault{Status: http.StatusServiceUnavailable})
+		}, 1, 0},
 		{"location down", func(s *geostacktest.Server) { s.SetLocationFault("SG", geostacktest.Fault{Down: true}) }, 1, 0},
 	}
 	for _, tt := range tests {

@@ -217,8 +217,8 @@ func TestMetrics(t *testing.T) {
 		},
 		otelgeostack.MetricValidationDuration: {
 			// The miss fetches the service token, then validates: 0.2 s.
-			"geostack.token.service=false geostack.validation.source=keystone":                        {1, 0.2},
-			"geostack.token.service=false geostack.validation.source=cache":                           {1, 0},
+			"geostack.token.service=false geostack.validation.source=keystone":                         {1, 0.2},
+			"geostack.token.service=false geostack.validation.source=cache":                            {1, 0},
 			"error.type=wrong_domain geostack.token.service=false geostack.validation.source=keystone": {1, 0.1},
 			"error.type=invalid_token geostack.token.service=false geostack.validation.source=none":    {1, 0},
 		},
