@@ -52,6 +52,9 @@ const (
 	// ServicePassword is the password of the service users nova, glance,
 	// cinder and neutron (ServiceCredential).
 	ServicePassword = testserver.ServicePassword
+	// AdminPassword is the password of the cloud's administrator
+	// (AdminCredential).
+	AdminPassword = testserver.AdminPassword
 	// UsersPerDomain is how many users, each with a project, every
 	// product domain has.
 	UsersPerDomain = testserver.UsersPerDomain
@@ -205,6 +208,16 @@ func (s *Server) User(dom string, n int) (identity.Credential, identity.Scope) {
 func (s *Server) ServiceCredential() (identity.Credential, identity.Scope) {
 	return identity.Password{UserName: "nova", DomainID: testserver.DefaultDomainID, Password: ServicePassword},
 		identity.Scope{ProjectName: testserver.ServiceProject, ProjectDomainID: testserver.DefaultDomainID}
+}
+
+// AdminCredential returns the credential and scope of the cloud's
+// administrator: user admin of the Default domain, with the admin role on
+// project admin (the scope returned), on the Default domain and on the
+// system. Keystone's admin-only calls (revoking another's token, creating
+// users at the primary) take its token.
+func (s *Server) AdminCredential() (identity.Credential, identity.Scope) {
+	return identity.Password{UserName: testserver.AdminUser, DomainID: testserver.DefaultDomainID, Password: testserver.AdminPassword},
+		identity.Scope{ProjectName: testserver.AdminProject, ProjectDomainID: testserver.DefaultDomainID}
 }
 
 // CreateUser registers a user named name, with password, in a product
