@@ -88,7 +88,8 @@ func TestExamplesCopy(t *testing.T) {
 	// Every public package with examples is here; a regression that moved
 	// them all away would otherwise pass.
 	for _, want := range []string{"example_test.go", "catalog/example_test.go", "domain/example_test.go", "identity/example_test.go",
-		"identity/authtoken/example_test.go", "region/example_test.go", "tokencache/example_test.go", "geostacktest/example_test.go"} {
+		"identity/authtoken/example_test.go", "region/example_test.go", "tokencache/example_test.go", "geostacktest/example_test.go",
+		"observe/example_test.go", "otelgeostack/example_test.go", "wirelog/example_test.go"} {
 		found := false
 		for _, c := range copied {
 			found = found || filepath.ToSlash(c) == want
