@@ -18,8 +18,10 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
+	"github.com/geostack/geostack/wirelog"
 )
 
 // Config configures a Client. It is validated as a whole by New: the error
@@ -89,6 +91,17 @@ type Config struct {
 	Clock clock.Clock
 	// Logger receives failover and refresh events. Nil discards them.
 	Logger *slog.Logger
+	// DebugLogger, if set, logs every request the client sends, to
+	// Keystone and to the services, and its answer, with every token,
+	// password and secret taken out (see package wirelog; bodies too when
+	// it is enabled for wirelog.LevelBody). For debugging: it costs a
+	// log record or two per request.
+	DebugLogger *slog.Logger
+	// Observer, if set, sees the client's token fetches and each attempt
+	// at an auth_url, with timings and outcomes (see package observe and,
+	// for OpenTelemetry, package otelgeostack). With a shared Cache, the
+	// cache's own Options.Observer sees its fetches.
+	Observer observe.Observer
 
 	// source is the file the configuration came from (LoadConfig,
 	// LoadCloud), named in New's errors.
@@ -148,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		AttemptTimeout:   cfg.AttemptTimeout,
 		Clock:            cfg.Clock,
 		Logger:           cfg.Logger,
+		Observer:         cfg.Observer,
 	})
 	cache, owns := cfg.Cache, false
 	var cacheErr error
@@ -155,6 +169,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		opts := cfg.CacheOptions
 		if opts.Logger == nil {
 			opts.Logger = cfg.Logger
+		}
+		if opts.Observer == nil {
+			opts.Observer = cfg.Observer
 		}
 		if opts.Clock == nil && !typednil.Is(cfg.Clock) {
 			opts.Clock = cfg.Clock
@@ -193,6 +210,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			own.TLSClientConfig = cfg.TLSConfig.Clone()
 		}
 		httpClient = &http.Client{Transport: own, CheckRedirect: sameOriginRedirects}
+	}
+	if cfg.DebugLogger != nil {
+		httpClient = wirelog.Wrap(httpClient, cfg.DebugLogger) // under the token's transport: sees what is sent
 	}
 	issuer := &identity.Client{HTTPClient: httpClient, UserAgent: "geostack", Clock: cfg.Clock}
 

@@ -42,8 +42,16 @@
 //     side.
 //   - geostack (all of the above but authtoken): the Client a service
 //     embeds.
+//   - observe: the hook (an Observer) through which tokencache, region and
+//     identity/authtoken report fetches, validations and attempts. A leaf.
+//   - otelgeostack (observe and the above): that Observer for
+//     OpenTelemetry metrics and spans; the only importer of OpenTelemetry.
+//   - wirelog (identity, clock): the redacted debug RoundTripper behind
+//     Config.DebugLogger.
+//   - geostacktest (geostack, internal/testserver): the fake cloud as a
+//     public package for users' tests and the examples.
 //   - internal/testserver (clock): an in-process fake of the whole cloud,
-//     used by the tests and the examples.
+//     behind geostacktest, used by the tests.
 //
 // Every configuration error of every package is one *ConfigError, matched
 // by ErrInvalidConfig.

@@ -133,6 +133,9 @@ type request struct {
 	// lag reports whether an answer from a replica is retried at the
 	// primary; nil means never.
 	lag func(error) bool
+	// lagRetry marks the second try of a request, at the primary, for
+	// the Observer.
+	lagRetry bool
 }
 
 // status is how a series of attempts ended.
@@ -164,7 +167,9 @@ func (r *Resolver) run(ctx context.Context, req request) (*identity.Token, error
 		// answer is already an answer, so a primary that is down is not
 		// probed early for it.
 		var primaryTried []Attempt
-		pres := r.try(ctx, req, notFaulted(r.byName[r.primary].circuits, tried), &primaryTried, false)
+		lreq := req
+		lreq.lagRetry = true
+		pres := r.try(ctx, lreq, notFaulted(r.byName[r.primary].circuits, tried), &primaryTried, false)
 		switch pres.status {
 		case done:
 			if pres.err != nil {
@@ -246,8 +251,10 @@ func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, count
 		sent++
 		r.attempts.Add(1)
 		c.attempts.Add(1)
-		tok, err := r.attempt(ctx, req, c, probe)
+		actx, observed := r.observeAttempt(ctx, req, c, probe, moved, *tried) // observe.go; a no-op without an Observer
+		tok, err := r.attempt(actx, req, c, probe)
 		now := r.clock.Now()
+		observed(now, err)
 		switch {
 		case err == nil:
 			c.report(answered, probe, now)

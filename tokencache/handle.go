@@ -333,12 +333,14 @@ func (s *slot) fetchAndInstall(ctx context.Context, refresh bool) (*identity.Tok
 		fromStore bool
 		err       error
 	)
+	fctx, observed := s.observeFetch(fctx, refresh) // observe.go; a no-op without an Observer
 	if sh := s.c.opts.Shared; sh != nil {
 		tok, fromStore, err = s.fetchShared(fctx, sh, src)
 	} else {
 		tok, err = s.fetchChecked(fctx, src)
 	}
 	now := s.c.opts.Clock.Now()
+	observed(now, fromStore, err)
 	if err != nil {
 		s.failed.Add(1)
 		return nil, s.fail(err, now)

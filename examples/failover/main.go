@@ -23,7 +23,7 @@ import (
 
 	"github.com/geostack/geostack"
 	"github.com/geostack/geostack/examples/internal/demo"
-	"github.com/geostack/geostack/internal/testserver"
+	"github.com/geostack/geostack/geostacktest"
 )
 
 func main() {
@@ -39,7 +39,7 @@ func main() {
 const tokenLifetime = 2 * time.Second
 
 func run(ctx context.Context, out io.Writer) error {
-	env, err := demo.Start(demo.Flags{}, testserver.Options{TokenLifetime: tokenLifetime})
+	env, err := demo.Start(demo.Flags{}, geostacktest.Options{TokenLifetime: tokenLifetime})
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 
-	fake.SetFault(testserver.Keystone(cfg.Home), testserver.Fault{Down: true})
+	fake.SetKeystoneFault(cfg.Home, geostacktest.Fault{Down: true})
 	fmt.Fprintf(out, "-- %s Keystone is down\n", cfg.Home)
 	if err := phase("traffic across a token refresh:", 2*tokenLifetime); err != nil {
 		return err
@@ -96,7 +96,7 @@ func run(ctx context.Context, out io.Writer) error {
 			a.Location, a.State, a.Attempts, a.Failures, a.Skipped)
 	}
 
-	fake.ClearFault(testserver.Keystone(cfg.Home))
+	fake.SetKeystoneFault(cfg.Home, geostacktest.Fault{})
 	fmt.Fprintf(out, "-- %s Keystone is back\n", cfg.Home)
 	st := client.Stats()
 	fmt.Fprintf(out, "client: %d tokens fetched, %d failovers, 0 failed calls\n", st.Cache.Issued, st.Region.Failovers)
@@ -130,7 +130,7 @@ func traffic(ctx context.Context, client *geostack.Client, regions []string, d t
 	return nCalls.Load(), nFailed.Load()
 }
 
-func issuedByLocation(fake *testserver.Server) string {
+func issuedByLocation(fake *geostacktest.Server) string {
 	s := ""
 	for i, l := range fake.Locations() {
 		if i > 0 {
@@ -142,7 +142,7 @@ func issuedByLocation(fake *testserver.Server) string {
 }
 
 // orderOf names the locations in the order the client tries them.
-func orderOf(c *geostack.Client, fake *testserver.Server, home string) []string {
+func orderOf(c *geostack.Client, fake *geostacktest.Server, home string) []string {
 	var out []string
 	for _, u := range c.Resolver().Order(home) {
 		out = append(out, locationOf(fake, u))
@@ -151,7 +151,7 @@ func orderOf(c *geostack.Client, fake *testserver.Server, home string) []string 
 }
 
 // locationOf names the fake cloud's location an auth_url belongs to.
-func locationOf(fake *testserver.Server, authURL string) string {
+func locationOf(fake *geostacktest.Server, authURL string) string {
 	for _, l := range fake.Locations() {
 		if strings.HasPrefix(authURL, fake.URL(l)+"/") {
 			return l

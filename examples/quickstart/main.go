@@ -28,7 +28,7 @@ import (
 
 	"github.com/geostack/geostack"
 	"github.com/geostack/geostack/examples/internal/demo"
-	"github.com/geostack/geostack/internal/testserver"
+	"github.com/geostack/geostack/geostacktest"
 )
 
 func main() {
@@ -44,7 +44,7 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, flags demo.Flags) error {
-	env, err := demo.Start(flags, testserver.Options{})
+	env, err := demo.Start(flags, geostacktest.Options{})
 	if err != nil {
 		return err
 	}

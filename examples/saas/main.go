@@ -21,9 +21,9 @@ import (
 	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/examples/internal/demo"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/identity/authtoken"
-	"github.com/geostack/geostack/internal/testserver"
 )
 
 func main() {
@@ -42,7 +42,7 @@ const tokenLifetime = time.Hour
 
 func run(ctx context.Context, out io.Writer) error {
 	clk := clock.NewManual(time.Now())
-	env, err := demo.Start(demo.Flags{}, testserver.Options{Clock: clk, TokenLifetime: tokenLifetime})
+	env, err := demo.Start(demo.Flags{}, geostacktest.Options{Clock: clk, TokenLifetime: tokenLifetime})
 	if err != nil {
 		return err
 	}
@@ -53,13 +53,14 @@ func run(ctx context.Context, out io.Writer) error {
 	// The backend: the validator keeps the service's own token in a token
 	// cache of its own; incoming tokens are validated at gnc's admin
 	// endpoint in SG, cached, and must belong to gnc.
+	svcCred, svcScope := fake.ServiceCredential()
 	validator, err := authtoken.New(authtoken.Config{
 		Domains:           []domain.Domain{gnc},
 		Home:              "SG",
 		Primary:           env.Base.Primary,
 		Clock:             clk,
-		ServiceCredential: identity.Password{UserName: "nova", DomainID: testserver.DefaultDomainID, Password: testserver.ServicePassword},
-		ServiceScope:      identity.Scope{ProjectName: testserver.ServiceProject, ProjectDomainID: testserver.DefaultDomainID},
+		ServiceCredential: svcCred,
+		ServiceScope:      svcScope,
 	})
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func run(ctx context.Context, out io.Writer) error {
 	issue := func(dom string, n int) (*identity.Token, error) {
 		cred, scope := demo.User(dom, n)
 		ic := &identity.Client{Clock: clk}
-		return ic.Issue(ctx, fake.DomainAuthURL(dom, "SG"), cred, scope)
+		return ic.Issue(ctx, fake.Domain(dom).Endpoints["SG"].UserAuthURL, cred, scope)
 	}
 	gncTok, err := issue("gnc", 1)
 	if err != nil {
@@ -158,11 +159,10 @@ func roleNames(t *identity.Token) string {
 }
 
 // revoke revokes a token as the cloud's admin would.
-func revoke(ctx context.Context, fake *testserver.Server, clk *clock.Manual, id string) error {
+func revoke(ctx context.Context, fake *geostacktest.Server, clk *clock.Manual, id string) error {
 	ic := &identity.Client{Clock: clk}
-	admin, err := ic.Issue(ctx, fake.AuthURL("JP"),
-		identity.Password{UserName: testserver.AdminUser, DomainID: testserver.DefaultDomainID, Password: testserver.AdminPassword},
-		identity.Scope{ProjectName: "admin", ProjectDomainID: testserver.DefaultDomainID})
+	adminCred, adminScope := fake.AdminCredential()
+	admin, err := ic.Issue(ctx, fake.AuthURL("JP"), adminCred, adminScope)
 	if err != nil {
 		return err
 	}

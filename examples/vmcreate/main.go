@@ -28,8 +28,8 @@ import (
 
 	"github.com/geostack/geostack"
 	"github.com/geostack/geostack/examples/internal/demo"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
-	"github.com/geostack/geostack/internal/testserver"
 )
 
 func main() {
@@ -75,7 +75,7 @@ var flow = []component{
 }
 
 func run(ctx context.Context, out io.Writer, flags demo.Flags, nflows, workers int) error {
-	env, err := demo.Start(flags, testserver.Options{})
+	env, err := demo.Start(flags, geostacktest.Options{})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -184,6 +185,12 @@ type Config struct {
 	// Logger receives rejected tokens (with a fingerprint, never the
 	// token), Keystone failures and service token refreshes. Nil discards.
 	Logger *slog.Logger
+	// Observer, if set, sees every validation (observe.Validation) with
+	// its timing, source (cache or Keystone) and outcome, and is given to
+	// the resolver and the token cache New builds, so that their attempts
+	// and service-token fetches are seen too. A Resolver or TokenCache of
+	// the caller's own keeps its own Observer.
+	Observer observe.Observer
 }
 
 // withDefaults returns c with its zero fields set, or every problem.

@@ -16,6 +16,7 @@ import (
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -75,7 +76,7 @@ func New(cfg Config) (*Validator, error) {
 	if v.resolver == nil {
 		rc := region.Config{Locations: locations(cfg.Domains[0]), Primary: cfg.Primary, Clock: cfg.Clock, Logger: cfg.Logger,
 			FailureThreshold: cfg.FailureThreshold, CoolDown: cfg.CoolDown, AttemptTimeout: cfg.AttemptTimeout,
-			ReplicationLag: cfg.ReplicationLag}
+			ReplicationLag: cfg.ReplicationLag, Observer: cfg.Observer}
 		if v.resolver, err = region.New(rc); err != nil {
 			return nil, endpointProblems(cfg.Domains[0], rc.Locations, err)
 		}
@@ -151,7 +152,7 @@ func (v *Validator) serviceToken(cfg Config) error {
 	own := cache == nil
 	if own {
 		var err error
-		if cache, err = tokencache.New(tokencache.Options{Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
+		if cache, err = tokencache.New(tokencache.Options{Clock: cfg.Clock, Logger: cfg.Logger, Observer: cfg.Observer}); err != nil {
 			return err
 		}
 	}
@@ -225,8 +226,13 @@ func (v *Validator) Validate(ctx context.Context, token string) (*identity.Token
 // ValidateService validates an X-Service-Token: a valid token (of any
 // domain: service users live in the Default domain) carrying one of
 // Config.ServiceRoles.
-func (v *Validator) ValidateService(ctx context.Context, token string) (*identity.Token, error) {
-	tok, err := v.lookup(ctx, token, false)
+func (v *Validator) ValidateService(ctx context.Context, token string) (tok *identity.Token, err error) {
+	if v.cfg.Observer != nil { // observe.go
+		var end func(error)
+		ctx, end = v.observe(ctx, true)
+		defer func() { end(err) }()
+	}
+	tok, err = v.lookup(ctx, token, false)
 	if err != nil {
 		return nil, asService(err)
 	}
@@ -253,7 +259,12 @@ func asService(err error) error {
 // validateUser is Validate; allowExpired accepts a token past its expiry
 // within Keystone's allow_expired window, as keystonemiddleware does when a
 // valid service token comes with it.
-func (v *Validator) validateUser(ctx context.Context, token string, allowExpired bool) (*identity.Token, error) {
+func (v *Validator) validateUser(ctx context.Context, token string, allowExpired bool) (_ *identity.Token, err error) {
+	if v.cfg.Observer != nil { // observe.go
+		var end func(error)
+		ctx, end = v.observe(ctx, false)
+		defer func() { end(err) }()
+	}
 	tok, err := v.lookup(ctx, token, allowExpired)
 	if err != nil {
 		return nil, err
@@ -283,9 +294,11 @@ func (v *Validator) lookup(ctx context.Context, token string, allowExpired bool)
 		}
 	}
 	k := v.keys.key(token)
+	v.source(ctx, observe.SourceCache) // observe.go: what the Observer is told answered
 	if tok, known, err := v.cached(k, token, allowExpired); known {
 		return tok, err
 	}
+	v.source(ctx, observe.SourceKeystone)
 	return v.fetch(ctx, k, token, allowExpired)
 }
 

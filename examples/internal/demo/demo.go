@@ -7,15 +7,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"iter"
+	"log/slog"
+	"os"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 
 	"github.com/geostack/geostack"
-	"github.com/geostack/geostack/domain"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
-	"github.com/geostack/geostack/internal/testserver"
-	"github.com/geostack/geostack/region"
+	"github.com/geostack/geostack/wirelog"
 )
 
 // Flags are the command-line flags every example takes.
@@ -24,18 +26,35 @@ type Flags struct {
 	Cloud string
 	// Config is the geostack configuration file for a real cloud.
 	Config string
+	// Debug logs every request and answer, secrets redacted, to DebugOut.
+	Debug bool
+	// DebugOut receives the debug log; nil means standard error.
+	DebugOut io.Writer
 }
 
 // Register adds -cloud and -config to fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Cloud, "cloud", "", "cloud name in clouds.yaml; empty runs on the embedded fake cloud")
 	fs.StringVar(&f.Config, "config", "", "geostack configuration file (see examples/geostack.json); needed with -cloud")
+	fs.BoolVar(&f.Debug, "debug", false, "log every request and answer, bodies included, secrets redacted, to stderr")
+}
+
+// debugLogger is the logger of -debug, or nil.
+func (f Flags) debugLogger() *slog.Logger {
+	if !f.Debug {
+		return nil
+	}
+	out := f.DebugOut
+	if out == nil {
+		out = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: wirelog.LevelBody}))
 }
 
 // Env is the world an example runs in.
 type Env struct {
 	// Fake is the embedded fake cloud, or nil on a real cloud.
-	Fake *testserver.Server
+	Fake *geostacktest.Server
 	// Base is the configuration; on the fake cloud it has no credential
 	// yet (see User).
 	Base geostack.Config
@@ -50,7 +69,7 @@ func (e *Env) Close() {
 
 // Start returns the environment the flags ask for: the fake cloud when no
 // -cloud is given, else the real cloud described by -config.
-func Start(f Flags, opts testserver.Options) (*Env, error) {
+func Start(f Flags, opts geostacktest.Options) (*Env, error) {
 	if f.Cloud != "" {
 		if f.Config == "" {
 			return nil, errors.New("-cloud needs -config, the geostack configuration file")
@@ -62,9 +81,10 @@ func Start(f Flags, opts testserver.Options) (*Env, error) {
 		if err := cfg.ApplyCloud(clouds.WithCloudName(f.Cloud)); err != nil {
 			return nil, err
 		}
+		cfg.DebugLogger = f.debugLogger()
 		return &Env{Base: cfg}, nil
 	}
-	srv, err := testserver.Start(opts)
+	srv, err := geostacktest.Start(opts)
 	if err != nil {
 		return nil, fmt.Errorf("start the fake cloud: %w", err)
 	}
@@ -73,51 +93,27 @@ func Start(f Flags, opts testserver.Options) (*Env, error) {
 		srv.Close()
 		return nil, err
 	}
+	cfg.DebugLogger = f.debugLogger()
 	return &Env{Fake: srv, Base: cfg}, nil
 }
 
 // FakeConfig is the configuration of a client of domain dom at location
 // home on the fake cloud: its three locations, JP the primary, and the
 // product domains with their per-location identity endpoints.
-func FakeConfig(srv *testserver.Server, dom, home string) (geostack.Config, error) {
-	world := testserver.DefaultWorld()
-	var locs []region.Location
-	for _, l := range world.Locations {
-		locs = append(locs, region.Location{Name: l.Name, AuthURLs: []string{srv.AuthURL(l.Name)}, Regions: l.Regions})
-	}
-	var doms []domain.Domain
-	for _, name := range testserver.ProductDomains() {
-		wd := world.Domain(name)
-		d := domain.Domain{Name: wd.Name, ID: wd.ID, Prefix: wd.Prefix, Endpoints: map[string]domain.Endpoints{}}
-		for _, l := range world.Locations {
-			d.Endpoints[l.Name] = domain.Endpoints{
-				UserAuthURL:  srv.DomainAuthURL(name, l.Name),
-				AdminAuthURL: srv.DomainAdminAuthURL(name, l.Name),
-			}
-		}
-		doms = append(doms, d)
-	}
-	reg, err := domain.New(doms...)
-	if err != nil {
-		return geostack.Config{}, err
-	}
-	return geostack.Config{
-		Locations: locs,
-		Home:      home,
-		Primary:   srv.Primary(),
-		Domains:   reg,
-		Domain:    dom,
-	}, nil
+func FakeConfig(srv *geostacktest.Server, dom, home string) (geostack.Config, error) {
+	cfg := srv.Config(dom, 1)
+	cfg.Home = home
+	cfg.Credential, cfg.Scope = nil, identity.Scope{} // see User
+	return cfg, nil
 }
 
 // User returns the credential and project scope of the n-th seeded user of
 // a domain on the fake cloud (n from 1).
 func User(dom string, n int) (identity.Credential, identity.Scope) {
-	world := testserver.DefaultWorld()
 	name := fmt.Sprintf("%su%08d", dom, n)
 	proj := fmt.Sprintf("%st%08d", dom, n)
-	return identity.Password{UserName: name, DomainID: world.Domain(dom).ID, Password: testserver.UserPassword},
-		identity.Scope{ProjectName: proj, ProjectDomainID: world.Domain(dom).ID}
+	return identity.Password{UserName: name, DomainName: dom, Password: geostacktest.UserPassword},
+		identity.Scope{ProjectName: proj, ProjectDomainName: dom}
 }
 
 // Collect drains a listing into a slice; a listing that fails part way
