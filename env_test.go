@@ -57,9 +57,9 @@ func TestApplyEnv(t *testing.T) {
 			wantHome:  "JP", wantIfs: []catalog.Interface{catalog.Internal},
 		},
 		{
-			name: "legacy tenant name and OS_DOMAIN_NAME for both",
-			env:  map[string]string{"OS_USERNAME": "gncu1", "OS_PASSWORD": "pw", "OS_DOMAIN_NAME": "gnc", "OS_TENANT_NAME": "gnct1"},
-			wantCred: identity.Password{UserName: "gncu1", DomainName: "gnc", Password: "pw"},
+			name:      "legacy tenant name and OS_DOMAIN_NAME for both",
+			env:       map[string]string{"OS_USERNAME": "gncu1", "OS_PASSWORD": "pw", "OS_DOMAIN_NAME": "gnc", "OS_TENANT_NAME": "gnct1"},
+			wantCred:  identity.Password{UserName: "gncu1", DomainName: "gnc", Password: "pw"},
 			wantScope: identity.Scope{ProjectName: "gnct1", ProjectDomainName: "gnc"},
 		},
 		{
