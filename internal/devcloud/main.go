@@ -2,7 +2,7 @@
 // scripts/keystone-up.sh and the services of scripts/services-up.sh,
 // described by keystone.json ($GEOSTACK_KEYSTONE, or -keystone).
 //
-//	go run ./internal/devcloud clouds-yaml [-o FILE]   # a clouds.yaml for the examples
+//	go run ./internal/devcloud clouds-yaml [-o FILE] [-auth-url LOC=URL]  # a clouds.yaml for the examples
 //	go run ./internal/devcloud standin                 # stand-in services until interrupted
 //	go run ./internal/devcloud restore                 # undo a stand-in that died
 //
@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +46,8 @@ func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	keystone := fs.String("keystone", os.Getenv(keystonetest.EnvKeystone), "keystone.json of scripts/keystone-up.sh (default $"+keystonetest.EnvKeystone+")")
 	output := fs.String("o", "", "clouds-yaml: write to this file (mode 0600) instead of stdout")
+	authURLs := authURLFlag{}
+	fs.Var(authURLs, "auth-url", "clouds-yaml: LOCATION=URL, a location's auth_url instead of keystone.json's (repeatable), e.g. a disposable instance for failover")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -57,7 +60,12 @@ func run(args []string, out io.Writer) error {
 	}
 	switch cmd {
 	case "clouds-yaml":
-		y, err := standin.CloudsYAML(env, nil)
+		for loc := range authURLs {
+			if _, ok := env.AuthURLs[loc]; !ok {
+				return fmt.Errorf("-auth-url: %s is not a location of %s", loc, *keystone)
+			}
+		}
+		y, err := standin.CloudsYAML(env, authURLs)
 		if err != nil {
 			return err
 		}
@@ -93,4 +101,18 @@ func run(args []string, out io.Writer) error {
 		return standin.Restore(ctx, env)
 	}
 	return fmt.Errorf("unknown command %q: want clouds-yaml, standin or restore", cmd)
+}
+
+// authURLFlag is -auth-url LOCATION=URL, repeatable.
+type authURLFlag map[string]string
+
+func (f authURLFlag) String() string { return "" }
+
+func (f authURLFlag) Set(v string) error {
+	loc, u, ok := strings.Cut(v, "=")
+	if !ok || loc == "" || u == "" {
+		return fmt.Errorf("want LOCATION=URL, got %q", v)
+	}
+	f[loc] = u
+	return nil
 }

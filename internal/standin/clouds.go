@@ -65,9 +65,14 @@ func CloudsYAML(env *keystonetest.Env, authURLs map[string]string) ([]byte, erro
 	for _, l := range locs {
 		fmt.Fprintf(&geo, "        - {name: %s, regions: [%s]}\n", l, strings.Join(env.Regions[l], ", "))
 	}
+	// Each domain's identity endpoints: this Keystone has no domain-specific
+	// ones, so the domains' are the locations' own.
 	fmt.Fprintf(&geo, "      domains:\n")
 	for _, d := range env.Domains {
-		fmt.Fprintf(&geo, "        - {name: %s, id: %s, prefix: %s}\n", d.Name, q(d.ID), d.Prefix)
+		fmt.Fprintf(&geo, "        - name: %s\n          id: %s\n          prefix: %s\n          endpoints:\n", d.Name, q(d.ID), d.Prefix)
+		for _, l := range locs {
+			fmt.Fprintf(&geo, "            %s: {user_auth_url: %s, admin_auth_url: %s}\n", l, q(urlOf(l)), q(urlOf(l)))
+		}
 	}
 
 	gnc, ok := env.Domain("gnc")

@@ -279,11 +279,18 @@ func External(env *keystonetest.Env) *testserver.ExternalKeystone {
 // World is testserver's DefaultWorld with the ids of env's domains and
 // projects (gnc and zjp, their first projects, admin and service), so that
 // images owned by a project, or published for a domain, are that real
-// project's or domain's. Domains and projects env does not have (zsg, the
-// second and third projects) keep the fake ids: nobody of the real cloud
-// can see what they own.
+// project's or domain's. Projects env does not have (the second and third
+// of each domain) keep the fake ids: nobody of the real cloud can see what
+// they own. A product domain env does not have (zsg) is left out with
+// everything in its namespace, which the real cloud's clients would take
+// for unprefixed, shared names.
 func World(env *keystonetest.Env) *testserver.World {
 	w := testserver.DefaultWorld()
+	for _, name := range testserver.ProductDomains() {
+		if _, ok := env.Domain(name); !ok {
+			dropDomain(w, w.Domain(name))
+		}
+	}
 	ids := map[string]string{
 		testserver.SeedID("project", testserver.AdminProject):   env.Admin.ProjectID,
 		testserver.SeedID("project", testserver.ServiceProject): env.ServiceProject.ID,
@@ -342,6 +349,37 @@ func World(env *keystonetest.Env) *testserver.World {
 		w.Networks[i].ProjectID = m(w.Networks[i].ProjectID)
 	}
 	return w
+}
+
+// dropDomain removes d from w: the domain, its users and projects, what
+// they own, and the operator's resources in d's namespace.
+func dropDomain(w *testserver.World, d testserver.Domain) {
+	ns := func(name string) bool { return strings.HasPrefix(name, d.Prefix+"_") }
+	projects := map[string]bool{}
+	for _, p := range w.Projects {
+		if p.DomainID == d.ID {
+			projects[p.ID] = true
+		}
+	}
+	users := map[string]bool{}
+	for _, u := range w.Users {
+		if u.DomainID == d.ID {
+			users[u.ID] = true
+		}
+	}
+	w.Domains = slices.DeleteFunc(w.Domains, func(x testserver.Domain) bool { return x.ID == d.ID })
+	w.Projects = slices.DeleteFunc(w.Projects, func(p testserver.Project) bool { return projects[p.ID] })
+	w.Users = slices.DeleteFunc(w.Users, func(u testserver.User) bool { return users[u.ID] })
+	w.Assignments = slices.DeleteFunc(w.Assignments, func(a testserver.RoleAssignment) bool {
+		return users[a.UserID] || projects[a.ProjectID] || a.DomainID == d.ID
+	})
+	w.AppCreds = slices.DeleteFunc(w.AppCreds, func(a testserver.ApplicationCredential) bool { return users[a.UserID] })
+	w.Images = slices.DeleteFunc(w.Images, func(im testserver.Image) bool {
+		return projects[im.Owner] || ns(im.Name) || im.Properties["domain_id"] == d.ID
+	})
+	w.Flavors = slices.DeleteFunc(w.Flavors, func(f testserver.Flavor) bool { return ns(f.Name) })
+	w.VolumeTypes = slices.DeleteFunc(w.VolumeTypes, func(v testserver.VolumeType) bool { return ns(v.Name) })
+	w.Networks = slices.DeleteFunc(w.Networks, func(n testserver.Network) bool { return projects[n.ProjectID] })
 }
 
 // writeJSON writes v to path, mode 0600, atomically.

@@ -3,6 +3,7 @@ package standin_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -72,8 +73,14 @@ func TestCloudsYAML(t *testing.T) {
 				t.Errorf("home %q primary %q domain %q; want SG, %s, %q", cfg.Home, cfg.Primary, cfg.Domain, env.Primary, tc.domain)
 			}
 			for _, d := range env.Domains {
-				if got, ok := cfg.Domains.ByName(d.Name); !ok || got.ID != d.ID || got.Prefix != d.Prefix {
+				got, ok := cfg.Domains.ByName(d.Name)
+				if !ok || got.ID != d.ID || got.Prefix != d.Prefix {
 					t.Errorf("domain %s: %+v, want id %s prefix %s", d.Name, got, d.ID, d.Prefix)
+				}
+				for _, l := range wantLocs {
+					if ep, _ := got.AuthURLs(l.Name); ep.UserAuthURL != l.AuthURLs[0] || ep.AdminAuthURL != l.AuthURLs[0] {
+						t.Errorf("domain %s at %s: endpoints %+v, want the location's %s", d.Name, l.Name, ep, l.AuthURLs[0])
+					}
 				}
 			}
 			p, ok := cfg.Credential.(identity.Password)
@@ -103,7 +110,10 @@ func TestWorld(t *testing.T) {
 		{"gnc's first project", w.Project("gnct00000001").ID, gnc.Projects[0].ID},
 		{"its domain", w.Project("gnct00000001").DomainID, gnc.ID},
 		{"gnc's second project, not in the real cloud", w.Project("gnct00000002").ID, fake.Project("gnct00000002").ID},
-		{"zsg, not in the real cloud", w.Domain("zsg").ID, fake.Domain("zsg").ID},
+		{"zsg, not in the real cloud", w.Domain("zsg").ID, ""},
+		{"nor its users", w.User("zsgu00000001").ID, ""},
+		{"nor its images", w.Image("zsg_centos").ID, ""},
+		{"nor its flavors", w.Flavor("zsg_g-1gb").ID, ""},
 		{"an operator's image", w.Image("gnc_centos").Owner, env.Admin.ProjectID},
 		{"its domain_id", w.Image("gnc_centos").Properties["domain_id"], gnc.ID},
 		{"a customer's image", w.Image("gnct00000001-backup").Owner, gnc.Projects[0].ID},
@@ -113,6 +123,11 @@ func TestWorld(t *testing.T) {
 	for _, tc := range tests {
 		if tc.got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+	for _, vt := range w.VolumeTypes {
+		if strings.HasPrefix(vt.Name, "zsg_") {
+			t.Errorf("volume type %s of zsg is left", vt.Name)
 		}
 	}
 	srv, err := testserver.Start(testserver.Options{World: w})
