@@ -61,6 +61,8 @@ type external struct {
 
 	validations atomic.Int64 // GET /v3/auth/tokens sent
 
+	svcMu sync.Mutex // one service token fetch at a time
+
 	mu       sync.Mutex
 	service  map[string]serviceToken // location -> the services' own token
 	cache    map[string]extEntry     // location + "\x00" + token -> validation
@@ -322,6 +324,8 @@ func cmpOr(a, b string) string {
 // serviceToken returns the services' token at loc, taking one from its
 // Keystone when there is none or it expires within a minute.
 func (x *external) serviceToken(ctx context.Context, loc string) (string, error) {
+	x.svcMu.Lock()
+	defer x.svcMu.Unlock()
 	x.mu.Lock()
 	st, ok := x.service[loc]
 	x.mu.Unlock()
