@@ -23,7 +23,7 @@ var tokenID = regexp.MustCompile(`gAAAAA[A-Za-z0-9_-]{40,}`)
 func TestDebugLogHasNoSecret(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	if err := run(t.Context(), io.Discard, demo.Flags{Debug: true, DebugOut: &logs}); err != nil {
+	if err := run(t.Context(), io.Discard, demo.Flags{Debug: true, DebugOut: &logs}, false); err != nil {
 		t.Fatal(err)
 	}
 	out := logs.String()

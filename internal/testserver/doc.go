@@ -29,6 +29,16 @@
 //	/{REGION}/network            neutron
 //	/internal/{REGION}/…, /admin/{REGION}/…  the internal and admin interfaces
 //
+// The services answer under /{REGION}/{interface}/… too (/TYO1/internal/compute/v2.1),
+// the layout of the real services of scripts/services-up.sh.
+//
+// # Standing in for a real cloud's services
+//
+// With Options.ExternalKeystone the services validate every token at a
+// real Keystone instead of the Server's own, so that they can be
+// registered in that Keystone's catalog where the real cloud has no
+// service (internal/standin does).
+//
 // # Replication
 //
 // Every object has a creation time on the Server's Clock. The primary sees

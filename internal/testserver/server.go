@@ -44,6 +44,9 @@ type Options struct {
 	// the services of its regions, as in a deployment that does not share
 	// keys between locations.
 	SeparateKeys bool
+	// ExternalKeystone, if set, makes the services validate tokens at a
+	// Keystone outside the Server (a real one) instead of at its own.
+	ExternalKeystone *ExternalKeystone
 }
 
 // Server is a running fake cloud. Its methods are safe for concurrent use.
@@ -71,6 +74,7 @@ type Server struct {
 	faults  map[Target]Fault
 
 	ctr counters
+	ext *external // nil: the services trust the Server's own Keystone
 
 	novaMu  sync.RWMutex
 	servers map[string]*novaServer // server id -> server
@@ -166,6 +170,14 @@ func Start(opts Options) (*Server, error) {
 	if _, ok := s.locs[s.primary]; !ok {
 		s.Close()
 		return nil, fmt.Errorf("testserver: primary %q is not a location", s.primary)
+	}
+	if opts.ExternalKeystone != nil {
+		ext, err := newExternal(*opts.ExternalKeystone, s.clock.Now, s.locOrder)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.ext = ext
 	}
 	s.st = newStore(w, s.primary)
 	s.tmpl = s.buildCatalog(w)
@@ -338,6 +350,8 @@ func (s *Server) handler(locName string) http.Handler {
 			iface, p = "internal", strings.TrimPrefix(p, "/internal")
 		case strings.HasPrefix(p, "/admin/"):
 			iface, p = "admin", strings.TrimPrefix(p, "/admin")
+		default:
+			iface, p = regionInterfacePath(p)
 		}
 		parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
 		if len(parts) >= 2 && s.regionLoc[parts[0]] == locName {

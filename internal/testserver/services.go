@@ -51,12 +51,8 @@ func (s *Server) serveService(w http.ResponseWriter, r *http.Request, svcType, r
 		serviceError(w, http.StatusNotFound, "The resource could not be found.")
 		return
 	}
-	loc := s.regionLoc[region]
-	id := r.Header.Get("X-Auth-Token")
-	t, ok := s.lookupToken(id, loc, false)
-	if id == "" || !ok {
-		w.Header().Set("WWW-Authenticate", `Keystone uri="`+s.AuthURL(loc)+`"`)
-		keystoneError(w, http.StatusUnauthorized, msgAuthRequired)
+	t, ok := s.serviceCaller(w, r, s.regionLoc[region])
+	if !ok {
 		return
 	}
 	if t.projectID == "" {
@@ -342,6 +338,10 @@ func (s *Server) serveNova(w http.ResponseWriter, r *http.Request, sr *serviceRe
 		novaError(w, http.StatusNotFound, "Flavor "+parts[1]+" could not be found.")
 	case parts[0] == "servers" && len(parts) == 1 && r.Method == http.MethodPost:
 		s.createServer(w, r, sr)
+	case parts[0] == "servers" && (len(parts) == 1 || len(parts) == 2 && parts[1] == "detail") && get:
+		s.listServers(w, sr)
+	case parts[0] == "servers" && len(parts) == 2 && r.Method == http.MethodDelete:
+		s.deleteServer(w, sr, parts[1])
 	case parts[0] == "servers" && len(parts) == 2 && get:
 		s.novaMu.RLock()
 		sv, ok := s.servers[parts[1]]
@@ -437,9 +437,10 @@ func (s *Server) createServer(w http.ResponseWriter, r *http.Request, sr *servic
 		novaError(w, http.StatusBadRequest, "Flavor "+b.FlavorRef+" could not be found.")
 		return
 	}
-	if !slices.ContainsFunc(s.st.images, func(im Image) bool {
-		return im.ID == b.ImageRef && imageReadable(im, sr.tok.projectID, sr.admin)
-	}) {
+	if ok, err := s.imageUsable(r.Context(), sr, b.ImageRef); err != nil {
+		serviceError(w, http.StatusServiceUnavailable, "The image service cannot be reached.")
+		return
+	} else if !ok {
 		novaError(w, http.StatusBadRequest, "Image "+b.ImageRef+" could not be found.")
 		return
 	}
@@ -913,6 +914,8 @@ func (s *Server) serveNeutron(w http.ResponseWriter, r *http.Request, sr *servic
 				nextLink(sr.base+"/v2.0/networks", sr.query, page[len(page)-1].ID))}
 		}
 		writeJSON(w, http.StatusOK, out)
+	case parts[0] == "ports" && len(parts) == 1 && get:
+		listPorts(w)
 	case parts[0] == "networks" && len(parts) == 2 && get:
 		for _, n := range s.st.networks {
 			if n.ID == parts[1] && visible(n) {

@@ -4,14 +4,20 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"iter"
 	"log/slog"
+	"net/http"
 	"os"
+	"strings"
+	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 
 	"github.com/geostack/geostack"
@@ -24,7 +30,10 @@ import (
 type Flags struct {
 	// Cloud names a cloud in clouds.yaml; empty runs on the fake cloud.
 	Cloud string
-	// Config is the geostack configuration file for a real cloud.
+	// Config is the configuration file of a real cloud: a clouds.yaml
+	// whose cloud entry holds the geostack key (the one file), or a
+	// geostack.json, the credentials then coming from clouds.yaml's usual
+	// places. Empty means the clouds.yaml openstack would read.
 	Config string
 	// Debug logs every request and answer, secrets redacted, to DebugOut.
 	Debug bool
@@ -35,7 +44,8 @@ type Flags struct {
 // Register adds -cloud and -config to fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Cloud, "cloud", "", "cloud name in clouds.yaml; empty runs on the embedded fake cloud")
-	fs.StringVar(&f.Config, "config", "", "geostack configuration file (see examples/geostack.json); needed with -cloud")
+	fs.StringVar(&f.Config, "config", "", "with -cloud: clouds.yaml, or a geostack.json (see examples/geostack.json); "+
+		"default: the clouds.yaml openstack reads ($OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/)")
 	fs.BoolVar(&f.Debug, "debug", false, "log every request and answer, bodies included, secrets redacted, to stderr")
 }
 
@@ -58,7 +68,12 @@ type Env struct {
 	// Base is the configuration; on the fake cloud it has no credential
 	// yet (see User).
 	Base geostack.Config
+
+	flags Flags
 }
+
+// Real reports whether the example runs on a real cloud.
+func (e *Env) Real() bool { return e.Fake == nil }
 
 // Close stops the fake cloud, if one was started.
 func (e *Env) Close() {
@@ -71,18 +86,12 @@ func (e *Env) Close() {
 // -cloud is given, else the real cloud described by -config.
 func Start(f Flags, opts geostacktest.Options) (*Env, error) {
 	if f.Cloud != "" {
-		if f.Config == "" {
-			return nil, errors.New("-cloud needs -config, the geostack configuration file")
-		}
-		cfg, err := geostack.LoadConfig(f.Config)
+		cfg, err := load(f, f.Cloud)
 		if err != nil {
 			return nil, err
 		}
-		if err := cfg.ApplyCloud(clouds.WithCloudName(f.Cloud)); err != nil {
-			return nil, err
-		}
 		cfg.DebugLogger = f.debugLogger()
-		return &Env{Base: cfg}, nil
+		return &Env{Base: cfg, flags: f}, nil
 	}
 	srv, err := geostacktest.Start(opts)
 	if err != nil {
@@ -95,6 +104,32 @@ func Start(f Flags, opts geostacktest.Options) (*Env, error) {
 	}
 	cfg.DebugLogger = f.debugLogger()
 	return &Env{Fake: srv, Base: cfg}, nil
+}
+
+// Cloud returns the configuration of another cloud of the same
+// configuration (a second user, a service's own identity) on a real
+// cloud.
+func (e *Env) Cloud(name string) (geostack.Config, error) {
+	if e.Fake != nil {
+		return geostack.Config{}, errors.New("demo: Cloud is for a real cloud")
+	}
+	return load(e.flags, name)
+}
+
+// load reads cloud's configuration: from a geostack.json and clouds.yaml,
+// or from clouds.yaml alone.
+func load(f Flags, cloud string) (geostack.Config, error) {
+	if strings.HasSuffix(f.Config, ".json") {
+		cfg, err := geostack.LoadConfig(f.Config)
+		if err != nil {
+			return geostack.Config{}, err
+		}
+		if err := cfg.ApplyCloud(clouds.WithCloudName(cloud)); err != nil {
+			return geostack.Config{}, err
+		}
+		return cfg, nil
+	}
+	return geostack.LoadCloud(cloud, f.Config)
 }
 
 // FakeConfig is the configuration of a client of domain dom at location
@@ -127,4 +162,82 @@ func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// NewComputeClient returns the compute client of region with the
+// microversion the examples' server creates need (2.37, for "networks":
+// "none"): a ServiceClient is the caller's own copy, free to change.
+func NewComputeClient(ctx context.Context, client *geostack.Client, region string) (*gophercloud.ServiceClient, error) {
+	sc, err := client.ServiceClient(ctx, "compute", region)
+	if err != nil {
+		return nil, err
+	}
+	sc.Microversion = ComputeMicroversion
+	return sc, nil
+}
+
+// ComputeMicroversion is the compute API microversion of the examples'
+// server creates: 2.37 lets a server have no network ("networks": "none"),
+// which a cloud without a network service can create.
+const ComputeMicroversion = "2.37"
+
+// ServerOpts are the create options of the examples' servers: no network,
+// so that nothing else is allocated for them.
+func ServerOpts(name, imageID, flavorID string) servers.CreateOpts {
+	return servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: flavorID, Networks: "none"}
+}
+
+// DeleteServers deletes the servers ids of compute's region and waits
+// until each is gone (its GET answers 404), as deletes on a real cloud
+// take a moment. A server that is gone counts as deleted whatever its
+// DELETE answered: a Nova without a placement service deletes a server
+// that was never scheduled, then answers 500 for the allocations it
+// cannot remove. It returns how many are gone and the first problem.
+func DeleteServers(ctx context.Context, compute *gophercloud.ServiceClient, ids []string) (int, error) {
+	gone := 0
+	var first error
+	for _, id := range ids {
+		derr := servers.Delete(ctx, compute, id).ExtractErr()
+		if derr != nil && gophercloud.ResponseCodeIs(derr, http.StatusNotFound) {
+			derr = nil
+		}
+		err := waitGone(ctx, compute, id)
+		if err == nil {
+			gone++
+			continue
+		}
+		if derr != nil {
+			err = fmt.Errorf("delete server %s: %w (and it is still there: %v)", id, derr, err)
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return gone, first
+}
+
+// waitGone polls a server until it answers 404, for up to 30 s.
+func waitGone(ctx context.Context, compute *gophercloud.ServiceClient, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		err := servers.Get(ctx, compute, id).Err
+		switch {
+		case gophercloud.ResponseCodeIs(err, http.StatusNotFound):
+			return nil
+		case err != nil && ctx.Err() == nil:
+			return fmt.Errorf("server %s: %w", id, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server %s is still there: %w", id, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Cleanup is a context for deleting what an example made, even after
+// its own context was canceled or timed out.
+func Cleanup(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 }
