@@ -35,6 +35,11 @@ type Policy struct {
 	// (VerdictForeign) instead of hiding them. They are never taken for the
 	// domain's own, whatever their name or properties say.
 	ShowForeignImages bool
+
+	// PrefixedImageNames requires the images the domain's users create or
+	// rename through the domain's endpoints to carry a resource name of the
+	// domain (gnc_…): Filter.CheckImageName refuses any other name.
+	PrefixedImageNames bool
 }
 
 // Filter decides what one domain's users see. It is immutable and safe for
@@ -50,6 +55,7 @@ type Filter struct {
 	volumeType bool
 	operators  []string
 	foreign    bool
+	prefixed   bool   // image names must be the domain's resource names
 	project    string // the viewer's project, "" if unknown
 }
 
@@ -72,6 +78,7 @@ func (r *Registry) Filter(name string, p Policy) (*Filter, error) {
 		volumeType: !p.HideSharedVolumeTypes,
 		operators:  slices.Clone(p.OperatorProjects),
 		foreign:    p.ShowForeignImages,
+		prefixed:   p.PrefixedImageNames,
 	}
 	if f.defaultID == "" {
 		f.defaultID = KeystoneDefaultDomainID
