@@ -272,7 +272,7 @@ func (s *Server) createServer(w http.ResponseWriter, r *http.Request, sr *servic
 		serviceError(w, http.StatusBadRequest, "Flavor "+b.FlavorRef+" could not be found.")
 		return
 	}
-	if !slices.ContainsFunc(s.st.images, func(im Image) bool {
+	if !slices.ContainsFunc(s.st.imageList(), func(im Image) bool {
 		return im.ID == b.ImageRef && imageVisible(im, sr.tok.projectID, sr.admin, "")
 	}) {
 		serviceError(w, http.StatusBadRequest, "Image "+b.ImageRef+" could not be found.")
@@ -368,26 +368,46 @@ func (s *Server) serveGlance(w http.ResponseWriter, r *http.Request, sr *service
 	switch {
 	case parts[0] == "images" && len(parts) == 1 && get:
 		s.listImages(w, sr)
+	case parts[0] == "images" && len(parts) == 1 && r.Method == http.MethodPost:
+		s.createImage(w, r, sr)
 	case parts[0] == "images" && len(parts) == 2 && get:
-		for _, im := range s.st.images {
-			if im.ID == parts[1] && imageVisible(im, sr.tok.projectID, sr.admin, "all") {
-				writeJSON(w, http.StatusOK, imageJSON(im))
-				return
-			}
+		im, ok := s.visibleImage(sr, parts[1])
+		if !ok {
+			glanceNotFound(w, parts[1])
+			return
 		}
-		serviceError(w, http.StatusNotFound, "No image found with ID "+parts[1])
+		writeJSON(w, http.StatusOK, s.imageJSON(im))
+	case parts[0] == "images" && len(parts) == 2 && r.Method == http.MethodPatch:
+		s.patchImage(w, r, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 2 && r.Method == http.MethodDelete:
+		s.deleteImage(w, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 3 && parts[2] == "file" && r.Method == http.MethodPut:
+		s.uploadImage(w, r, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 3 && parts[2] == "file" && get:
+		s.downloadImage(w, r, sr, parts[1])
 	default:
 		serviceError(w, http.StatusNotFound, "The resource could not be found.")
 	}
 }
 
-func imageJSON(im Image) map[string]any {
+func (s *Server) imageJSON(im Image) map[string]any {
+	status, size, checksum := "active", any(1<<30), any(nil)
+	if d, ok := s.st.imageData(im.ID); ok {
+		status, size, checksum = d.status, d.size, d.checksum
+		if d.status == "queued" {
+			size = nil
+		}
+	}
+	diskFormat, containerFormat := cmp.Or(im.DiskFormat, "qcow2"), cmp.Or(im.ContainerFormat, "bare")
 	m := map[string]any{
-		"id": im.ID, "name": im.Name, "status": "active", "visibility": im.Visibility, "owner": im.Owner,
-		"protected": false, "os_hidden": false, "checksum": nil, "size": 1 << 30, "virtual_size": nil,
-		"min_disk": 0, "min_ram": 0, "disk_format": "qcow2", "container_format": "bare", "tags": []string{},
+		"id": im.ID, "name": im.Name, "status": status, "visibility": im.Visibility, "owner": im.Owner,
+		"protected": false, "os_hidden": false, "checksum": checksum, "size": size, "virtual_size": nil,
+		"min_disk": 0, "min_ram": 0, "disk_format": diskFormat, "container_format": containerFormat, "tags": []string{},
 		"created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
 		"self": "/v2/images/" + im.ID, "file": "/v2/images/" + im.ID + "/file", "schema": "/v2/schemas/image",
+	}
+	if d, ok := s.st.imageData(im.ID); ok && d.status == "active" {
+		m["os_hash_algo"], m["os_hash_value"] = "sha512", d.hash
 	}
 	for k, v := range im.Properties {
 		if _, taken := m[k]; !taken {
@@ -406,7 +426,7 @@ func (s *Server) listImages(w http.ResponseWriter, sr *serviceReq) {
 		return
 	}
 	var items []Image
-	for _, im := range s.st.images {
+	for _, im := range s.st.imageList() {
 		if !imageVisible(im, sr.tok.projectID, sr.admin, vis) {
 			continue
 		}
@@ -444,7 +464,7 @@ func (s *Server) listImages(w http.ResponseWriter, sr *serviceReq) {
 	}
 	list := []any{}
 	for _, im := range page {
-		list = append(list, imageJSON(im))
+		list = append(list, s.imageJSON(im))
 	}
 	out := map[string]any{"images": list, "schema": "/v2/schemas/images", "first": "/v2/images"}
 	if next {

@@ -130,6 +130,9 @@ type Image struct {
 	// Members maps a project id to its membership status ("accepted",
 	// "pending", "rejected") for shared images.
 	Members map[string]string
+	// DiskFormat and ContainerFormat are served as given; empty means
+	// "qcow2" and "bare".
+	DiskFormat, ContainerFormat string
 }
 
 // Flavor is a nova flavor.
