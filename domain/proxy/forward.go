@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -218,7 +219,7 @@ func relay(w http.ResponseWriter, resp *http.Response) {
 // a document the proxy read or changed.
 func writeDocument(w http.ResponseWriter, resp *http.Response, body []byte) {
 	copyHeader(w.Header(), resp.Header, "Content-Length", "Etag", "Content-Md5")
-	w.Header().Set("Content-Length", itoa(len(body)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(resp.StatusCode)
 	w.Write(body)
 }

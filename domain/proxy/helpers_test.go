@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,6 +125,17 @@ func (e *env) upstream(service string) string {
 // fake cloud's.
 func (e *env) start(t testing.TB, dom string, cfg proxy.Config) string {
 	t.Helper()
+	return e.startLate(t, dom, func(string) proxy.Config { return cfg })
+}
+
+// startLate is start with a configuration made once the root URL of the
+// proxy is known, for an identity proxy whose catalog points at itself.
+func (e *env) startLate(t testing.TB, dom string, config func(root string) proxy.Config) string {
+	t.Helper()
+	var h atomic.Pointer[http.Handler]
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*h.Load()).ServeHTTP(w, r) }))
+	t.Cleanup(ts.Close)
+	cfg := config(ts.URL + "/" + dom + "/" + config("").Service)
 	if cfg.Filter == nil {
 		cfg.Filter = e.filter(t, dom, domain.Policy{})
 	}
@@ -150,8 +162,8 @@ func (e *env) start(t testing.TB, dom string, cfg proxy.Config) string {
 	mux := http.NewServeMux()
 	mux.Handle(cfg.Prefix+"/", p)
 	mux.Handle(cfg.Prefix, p)
-	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
+	var handler http.Handler = mux
+	h.Store(&handler)
 	return ts.URL + cfg.Prefix
 }
 

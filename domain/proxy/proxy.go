@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -56,12 +58,15 @@ type Config struct {
 	// version and what follows it ("/v2.1", "/v3/$(project_id)s") are cut
 	// (see Root). Not for "identity", which takes Resolver and Home.
 	Upstream string
-	// Resolver and Home (identity only): reads and token issue go to the
-	// Keystone at Home, its auth_urls in Resolver.Order(Home) (the next
-	// one when one cannot be reached); writes go to the primary location
-	// through Resolver.Write.
+	// Resolver (identity only): reads and token issue go to the Keystone
+	// at Home, its auth_urls in Resolver.Order(Home) (the next one when
+	// one cannot be reached); writes go to the primary location through
+	// Resolver.Write.
 	Resolver *region.Resolver
-	Home     string
+	// Home is the location the proxy runs in (required for identity). The
+	// domain's user_auth_url there is the WWW-Authenticate uri of a 401
+	// (without Home: that of the first location by name).
+	Home string
 	// Catalog (identity only) rewrites the service catalog of the tokens
 	// the proxy relays, so that clients reach the domain's proxies. The
 	// first Rewrite whose From is a prefix of an endpoint URL (ending at a
@@ -170,7 +175,7 @@ func New(cfg Config) (*Proxy, error) {
 	for i, rw := range cfg.Catalog {
 		for _, u := range []struct{ key, v string }{{"from", rw.From}, {"to", rw.To}} {
 			if _, err := Root(u.v); err != nil || strings.ContainsAny(u.v, "?#") {
-				l.Add("catalog["+itoa(i)+"]."+u.key, "%q is not an absolute http or https URL", u.v)
+				l.Add("catalog["+strconv.Itoa(i)+"]."+u.key, "%q is not an absolute http or https URL", u.v)
 			}
 		}
 	}
@@ -206,9 +211,8 @@ func New(cfg Config) (*Proxy, error) {
 		p.upPath = strings.TrimRight(p.upstream.Path, "/")
 		p.upEscaped = strings.TrimRight(p.upstream.EscapedPath(), "/")
 	}
-	p.wwwAuth = `Keystone uri="` + p.dom.Endpoints[cfg.Home].UserAuthURL + `"`
-	if ep, ok := p.dom.AuthURLs(cfg.Home); !ok || ep.UserAuthURL == "" {
-		p.wwwAuth = ""
+	if uri := userAuthURL(p.dom, cfg.Home); uri != "" {
+		p.wwwAuth = `Keystone uri="` + uri + `"`
 	}
 	p.auth = cfg.Validator.Handler(http.HandlerFunc(p.serve), authtoken.HandlerOptions{})
 	p.open = cfg.Validator.Handler(http.HandlerFunc(p.serveOpen), authtoken.HandlerOptions{DelayAuthDecision: true})
@@ -367,6 +371,25 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { buffers.Put(&b) }
 
+// userAuthURL returns d's user_auth_url at home, or at the first location
+// by name that has one.
+func userAuthURL(d domain.Domain, home string) string {
+	if ep, ok := d.AuthURLs(home); ok && ep.UserAuthURL != "" {
+		return ep.UserAuthURL
+	}
+	locs := make([]string, 0, len(d.Endpoints))
+	for l := range d.Endpoints {
+		locs = append(locs, l)
+	}
+	slices.Sort(locs)
+	for _, l := range locs {
+		if u := d.Endpoints[l].UserAuthURL; u != "" {
+			return u
+		}
+	}
+	return ""
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -374,17 +397,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	n := len(b)
-	for ; i > 0; i /= 10 {
-		n--
-		b[n] = byte('0' + i%10)
-	}
-	return string(b[n:])
 }
