@@ -89,8 +89,106 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error)
 	writeJSONError(w, nil, http.StatusBadGateway, "Bad Gateway", "The "+p.svc+" service behind this endpoint could not be reached.")
 }
 
-// forward passes r to the upstream unchanged, streaming both ways.
-func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) { p.rp.ServeHTTP(w, r) }
+// forward passes r to the upstream unchanged, streaming both ways. A
+// request without a body, the hot path (GET, HEAD, DELETE), is sent
+// without the ReverseProxy's per-request machinery, which costs more than
+// the token validation; a request with a body (an upload) or a protocol
+// upgrade goes through the ReverseProxy.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
+	if (r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0) || r.Header["Upgrade"] != nil || r.Header["Te"] != nil {
+		p.rp.ServeHTTP(w, r)
+		return
+	}
+	out := r.WithContext(r.Context())
+	rel, _ := p.rel(r.URL.Path)
+	u := &url.URL{Scheme: p.upstream.Scheme, Host: p.upstream.Host, Path: p.upPath + rel, RawQuery: r.URL.RawQuery}
+	if r.URL.RawPath != "" {
+		relEscaped, _ := p.rel(r.URL.EscapedPath())
+		u.RawPath = p.upEscaped + relEscaped
+	}
+	out.URL, out.Host, out.RequestURI, out.Body, out.ContentLength, out.Close = u, "", "", nil, 0, false
+	out.Header = make(http.Header, len(r.Header)+1)
+	for k, vs := range r.Header {
+		if !isHop(k) {
+			out.Header[k] = vs
+		}
+	}
+	dropListed(out.Header, r.Header)
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		out.Header["X-Forwarded-For"] = []string{ip}
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = noUserAgent // not Go's
+	}
+	resp, err := p.transport.RoundTrip(out)
+	if err != nil {
+		p.upstreamError(w, r, err)
+		return
+	}
+	defer resp.Body.Close()
+	p.modifyResponse(resp)
+	h := w.Header()
+	for k, vs := range resp.Header {
+		if !isHop(k) {
+			h[k] = vs
+		}
+	}
+	dropListed(h, resp.Header)
+	w.WriteHeader(resp.StatusCode)
+	copyBody(w, resp.Body)
+}
+
+var noUserAgent = []string{""}
+
+// isHop reports whether a canonical header key is one of a connection's.
+func isHop(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// dropListed removes from dst the headers that src's Connection header
+// names as the connection's.
+func dropListed(dst, src http.Header) {
+	for _, c := range src["Connection"] {
+		for _, f := range strings.Split(c, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				dst.Del(f)
+			}
+		}
+	}
+}
+
+// copyBody streams an upstream body to the client, flushing whenever the
+// upstream has no more to give at once, so that a slow stream reaches the
+// client as it comes. An upstream failure mid-body aborts the answer, so
+// that the client sees it cut rather than complete.
+func copyBody(w http.ResponseWriter, body io.Reader) {
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	buf := *bp
+	flusher, _ := w.(http.Flusher)
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return // the client went away
+			}
+			if n < len(buf) && err == nil && flusher != nil {
+				flusher.Flush()
+			}
+		}
+		switch {
+		case err == io.EOF:
+			return
+		case err != nil:
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
 
 // forwardBody passes r to the upstream with body in place of its own.
 func (p *Proxy) forwardBody(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -210,9 +308,7 @@ func copyHeader(dst, src http.Header, drop ...string) {
 func relay(w http.ResponseWriter, resp *http.Response) {
 	copyHeader(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
-	buf := bufferPool{}.Get()
-	io.CopyBuffer(w, resp.Body, buf)
-	bufferPool{}.Put(buf)
+	copyBody(w, resp.Body)
 }
 
 // writeDocument writes an upstream response's status and header with body,

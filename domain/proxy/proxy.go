@@ -363,10 +363,11 @@ func (p *Proxy) publicBase(r *http.Request) string {
 	return scheme + r.Host + p.prefix
 }
 
-// bufferPool lends ReverseProxy its copy buffers.
-type bufferPool struct{}
-
+// buffers are the copy buffers of response bodies.
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// bufferPool lends ReverseProxy the same buffers.
+type bufferPool struct{}
 
 func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { buffers.Put(&b) }
