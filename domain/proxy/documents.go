@@ -2,9 +2,9 @@ package proxy
 
 import (
 	"encoding/json"
-	"html"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // The error documents the proxy writes itself are shaped like those of the
@@ -52,9 +52,14 @@ func writeFault(w http.ResponseWriter, from http.Header, status int, message, co
 func writeGlanceError(w http.ResponseWriter, from http.Header, status int, message string) {
 	title := strconv.Itoa(status) + " " + http.StatusText(status)
 	body := "<html>\n <head>\n  <title>" + title + "</title>\n </head>\n <body>\n  <h1>" + title + "</h1>\n  " +
-		html.EscapeString(message) + "<br /><br />\n\n\n\n </body>\n</html>"
+		textEscaper.Replace(message) + "<br /><br />\n\n\n\n </body>\n</html>"
 	writeError(w, from, status, "text/html; charset=UTF-8", []byte(body))
 }
+
+// textEscaper escapes what would be markup in an HTML text node, and no
+// more: the quotes of a message stay as they are, since clients print the
+// page as text.
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func writeError(w http.ResponseWriter, from http.Header, status int, contentType string, body []byte) {
 	h := w.Header()

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/geostack/geostack/domain"
 )
@@ -106,6 +107,7 @@ func (p *Proxy) refuseWrite(w http.ResponseWriter, r *http.Request, status int, 
 	p.log.LogAttrs(r.Context(), slog.LevelInfo, "proxy: write refused",
 		slog.String("service", p.svc), slog.String("method", r.Method), slog.String("domain", p.dom.Name),
 		slog.Int("status", status), slog.String("reason", msg))
+	msg = strings.TrimPrefix(msg, "domain: ")
 	switch p.svc {
 	case Image:
 		writeGlanceError(w, nil, status, msg)

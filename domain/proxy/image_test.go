@@ -41,10 +41,10 @@ func TestImageWrites(t *testing.T) {
 		want string // in the 400's page
 	}{
 		{"unprefixed name", images.CreateOpts{Name: "centos", DiskFormat: "raw", ContainerFormat: "bare"},
-			`image name &#34;centos&#34; is outside the namespace of domain &#34;gnc&#34;: names must start with &#34;gnc_&#34;`},
-		{"another domain's name", images.CreateOpts{Name: "zjp_centos"}, `image name &#34;zjp_centos&#34; is outside`},
+			`image name "centos" is outside the namespace of domain "gnc": names must start with "gnc_"`},
+		{"another domain's name", images.CreateOpts{Name: "zjp_centos"}, `image name "zjp_centos" is outside`},
 		{"another domain's id", images.CreateOpts{Name: "gnc_x", Properties: map[string]string{"domain_id": e.world.Domain("zjp").ID}},
-			`their domain_id property must be &#34;` + gncID + `&#34;`},
+			`their domain_id property must be "` + gncID + `"`},
 	}
 	for _, tt := range refusals {
 		_, err := images.Create(ctx, c, tt.opts).Extract()
@@ -56,7 +56,7 @@ func TestImageWrites(t *testing.T) {
 
 	// gophercloud needs a name; Glance does not.
 	if status, _, body := do(t, http.MethodPost, root+"/v2/images", tok.ID, map[string]string{"Content-Type": "application/json"}, []byte(`{"disk_format": "raw"}`)); status != http.StatusBadRequest ||
-		!strings.Contains(string(body), `image name &#34;&#34; is outside`) {
+		!strings.Contains(string(body), `image name "" is outside`) {
 		t.Errorf("create without a name: %d %s, want 400", status, body)
 	}
 

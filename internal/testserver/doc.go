@@ -35,7 +35,9 @@
 // download its data (kept in memory, up to 64 MiB), PATCH renames it or
 // changes its properties, DELETE removes it. Only the owner or an admin
 // may change an image; one the caller cannot see is 404, with Glance's
-// HTML error page.
+// HTML error page. Nova answers a flavor's (empty) extra specs, and
+// Keystone looks domains up by id and by name (GET /v3/domains), as the
+// openstack CLI does.
 //
 // # Replication
 //

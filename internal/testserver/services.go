@@ -170,6 +170,14 @@ func (s *Server) serveNova(w http.ResponseWriter, r *http.Request, sr *serviceRe
 			}
 		}
 		serviceError(w, http.StatusNotFound, "Flavor "+parts[1]+" could not be found.")
+	case parts[0] == "flavors" && len(parts) == 3 && parts[2] == "os-extra_specs" && get:
+		for _, f := range s.st.flavors {
+			if f.ID == parts[1] {
+				writeJSON(w, http.StatusOK, map[string]any{"extra_specs": map[string]string{}})
+				return
+			}
+		}
+		serviceError(w, http.StatusNotFound, "Flavor "+parts[1]+" could not be found.")
 	case parts[0] == "servers" && len(parts) == 1 && r.Method == http.MethodPost:
 		s.createServer(w, r, sr)
 	case parts[0] == "servers" && len(parts) == 2 && get:
