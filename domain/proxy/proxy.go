@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -350,6 +351,19 @@ func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, id *authtoken.Ide
 	}
 	writeJSONError(w, nil, http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
 }
+
+// Format prints what the proxy serves, and nothing of its Validator's
+// configuration, with every verb.
+func (p *Proxy) Format(f fmt.State, verb rune) {
+	if p == nil {
+		fmt.Fprint(f, "proxy.Proxy(nil)")
+		return
+	}
+	fmt.Fprintf(f, "proxy.Proxy{domain: %s, service: %s, prefix: %q}", p.dom.Name, p.svc, p.prefix)
+}
+
+// String is the form Format prints.
+func (p *Proxy) String() string { return fmt.Sprint(p) }
 
 // publicBase is the URL clients reach the prefix at.
 func (p *Proxy) publicBase(r *http.Request) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/geostack/geostack/domain/proxy"
 	"github.com/geostack/geostack/identity/authtoken"
 	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/internal/testserver"
 )
 
 // collect lists every page of a pager through gophercloud and returns the
@@ -403,4 +405,26 @@ func jsonOf(t testing.TB, b []byte) map[string]any {
 		t.Fatalf("%v: %s", err, b)
 	}
 	return m
+}
+
+// TestFormat checks that printing a Proxy, with any verb, shows what it
+// serves and nothing of its Validator's credential.
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	p, err := proxy.New(proxy.Config{Service: "volumev3", Filter: e.filter(t, "gnc", domain.Policy{}), Validator: e.validator(t, "gnc"),
+		Upstream: "http://h/volume/v3/$(project_id)s", Prefix: "/gnc/volume"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `proxy.Proxy{domain: gnc, service: block-storage, prefix: "/gnc/volume"}`
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		got := fmt.Sprintf(verb, p)
+		if got != want || strings.Contains(got, testserver.ServicePassword) {
+			t.Errorf("%s: %s, want %s", verb, got, want)
+		}
+	}
+	if got := fmt.Sprint((*proxy.Proxy)(nil)); got != "proxy.Proxy(nil)" {
+		t.Errorf("nil: %s", got)
+	}
 }

@@ -107,9 +107,10 @@ func (p *Proxy) serveVolume(w http.ResponseWriter, r *http.Request, rel string, 
 // GET of the item is answered with the document the proxy judged, and
 // anything else goes on to next.
 func (p *Proxy) serveItem(w http.ResponseWriter, r *http.Request, k *kind, f *domain.Filter, itemRel, id, sub string, next http.HandlerFunc) {
+	get := r.Method == http.MethodGet && (sub == "" || sub == "/") // the GET of the item itself
 	query := ""
-	if r.Method == http.MethodGet && (sub == "" || sub == "/") {
-		query = r.URL.RawQuery // the GET itself
+	if get {
+		query = r.URL.RawQuery
 	}
 	resp, err := p.roundTrip(r, http.MethodGet, itemRel, query, nil)
 	if err != nil {
@@ -131,7 +132,7 @@ func (p *Proxy) serveItem(w http.ResponseWriter, r *http.Request, k *kind, f *do
 		k.notFound(w, resp.Header, id)
 		return
 	}
-	if query != "" || (r.Method == http.MethodGet && (sub == "" || sub == "/")) {
+	if get {
 		writeDocument(w, resp, doc)
 		return
 	}
