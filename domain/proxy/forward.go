@@ -109,7 +109,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	out.URL, out.Host, out.RequestURI, out.Body, out.ContentLength, out.Close = u, "", "", nil, 0, false
 	out.Header = make(http.Header, len(r.Header)+1)
 	for k, vs := range r.Header {
-		if !isHop(k) {
+		if !isHop(k) && !isForwarding(k) {
 			out.Header[k] = vs
 		}
 	}
@@ -145,6 +145,17 @@ func isHop(k string) bool {
 	switch k {
 	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
 		"Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// isForwarding reports whether a canonical header key is one a client
+// could send to pass for a proxy: the proxy sets X-Forwarded-For itself,
+// as the first hop the upstream trusts, and the others not at all.
+func isForwarding(k string) bool {
+	switch k {
+	case "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
 		return true
 	}
 	return false
@@ -220,9 +231,9 @@ func outboundHeader(in http.Header) http.Header {
 	for _, k := range hopHeaders {
 		h.Del(k)
 	}
-	h.Del("Accept-Encoding")
-	h.Del("Content-Length")
-	h.Del("Expect")
+	for _, k := range []string{"Accept-Encoding", "Content-Length", "Expect", "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		h.Del(k)
+	}
 	return h
 }
 
