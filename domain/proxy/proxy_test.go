@@ -400,7 +400,6 @@ func TestRoot(t *testing.T) {
 	}
 }
 
-
 // TestFormat checks that printing a Proxy, with any verb, shows what it
 // serves and nothing of its Validator's credential.
 func TestFormat(t *testing.T) {
