@@ -28,6 +28,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -328,7 +330,8 @@ func (rp *realProxies) seeded(name string) []string {
 // proxies. Each member gets exactly the domain's view (the client-side
 // filter's over the same services), 404 for what another domain owns, 400
 // for an image name outside the namespace; each domain's admin creates
-// users only with the domain's prefix, at the primary.
+// users and projects only with the domain's prefix, at the primary, and the
+// new user's image goes in and comes out whole.
 func TestIntegrationProxyCLI(t *testing.T) {
 	rp := startRealProxies(t)
 	for _, dom := range []string{"gnc", "zjp"} {
@@ -399,57 +402,70 @@ func TestIntegrationProxyCLI(t *testing.T) {
 				c.fails([]string{"flavor", "show", otherFlavor}, "No Flavor found")
 			}
 
-			// Writes: a few MB in, the same bytes out, the domain's id set;
-			// a name outside the namespace refused.
-			data := make([]byte, 3<<20+12345)
-			rand.Read(data)
-			file := filepath.Join(c.home, "upload.img")
-			if err := os.WriteFile(file, data, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			name := dom + "_proxy_cli_" + randomHex(4)
-			var created map[string]any
-			if err := json.Unmarshal([]byte(c.ok("image", "create", "--file", file, "--disk-format", "raw", "--container-format", "bare", name, "-f", "json")), &created); err != nil {
-				t.Fatal(err)
-			}
-			id, _ := created["id"].(string)
-			t.Cleanup(func() { rp.deleteImage(t, member, id) })
-			pc := rp.direct(t, member)
-			ic, _ := openstack.NewImageV2(pc, gophercloud.EndpointOpts{Region: "TYO1"})
-			img, err := images.Get(t.Context(), ic, id).Extract()
-			d, _ := rp.reg.ByName(dom)
-			if err != nil || img.Properties["domain_id"] != d.ID || img.Status != images.ImageStatusActive || img.SizeBytes != int64(len(data)) {
-				t.Errorf("created image upstream: %+v, %v; want active, %d bytes, domain_id %s", img, err, len(data), d.ID)
-			}
-			saved := filepath.Join(c.home, "saved.img")
-			c.ok("image", "save", "--file", saved, id)
-			if back, err := os.ReadFile(saved); err != nil || !bytes.Equal(back, data) {
-				t.Errorf("image save: %d bytes (%v), want the %d uploaded", len(back), err, len(data))
-			}
-			c.fails([]string{"image", "create", "--disk-format", "raw", "--container-format", "bare", "proxy-cli-" + randomHex(4)},
-				"outside the namespace of domain", "400")
-			c.ok("image", "delete", id)
-
 			// Another domain's user gets no token at this endpoint.
 			stranger := rp.cli(t, rp.authURL(dom), rp.user(t, other, 0), false)
 			stranger.fails([]string{"image", "list"}, "401")
 
-			// The domain's admin creates users, in the namespace only.
+			// The domain's admin makes a project and a user, in the
+			// namespace only, at the primary: a tenant of the test's own,
+			// so that what it writes stays out of the seeded members'
+			// listings, which other tests check.
 			admin := rp.cli(t, rp.authURL(dom), rp.user(t, dom, 1), true)
 			admin.env = append(admin.env, "OS_REGION_NAME=SG") // Keystone's endpoints are the locations'; the last setting wins
-			uname := dom + "u9" + randomDigits(7)
-			var u map[string]any
-			if err := json.Unmarshal([]byte(admin.ok("user", "create", "--domain", dom, "--password", "pw-"+randomHex(8), uname, "-f", "json")), &u); err != nil {
+			d, _ := rp.reg.ByName(dom)
+			tenant := keystonetest.User{Name: dom + "u9" + randomDigits(7), Password: "pw-" + randomHex(8), DomainName: dom,
+				ProjectName: dom + "t9" + randomDigits(7)}
+			var proj, u map[string]any
+			if err := json.Unmarshal([]byte(admin.ok("project", "create", "--domain", dom, tenant.ProjectName, "-f", "json")), &proj); err != nil {
 				t.Fatal(err)
 			}
-			uid, _ := u["id"].(string)
-			if u["domain_id"] != d.ID || uid == "" {
-				t.Errorf("user create: %v, want a user of domain %s", u, d.ID)
+			tenant.ProjectID, _ = proj["id"].(string)
+			t.Cleanup(func() { rp.cleanUp(t, "projects", tenant.ProjectID) })
+			if err := json.Unmarshal([]byte(admin.ok("user", "create", "--domain", dom, "--password", tenant.Password, tenant.Name, "-f", "json")), &u); err != nil {
+				t.Fatal(err)
 			}
+			tenant.ID, _ = u["id"].(string)
+			t.Cleanup(func() { rp.cleanUp(t, "users", tenant.ID) })
+			if u["domain_id"] != d.ID || proj["domain_id"] != d.ID {
+				t.Errorf("user create: %v, project create: %v; want both in domain %s", u, proj, d.ID)
+			}
+			admin.ok("role", "add", "--project", tenant.ProjectID, "--user", tenant.ID, "member")
 			admin.fails([]string{"user", "create", "--domain", dom, other + "u9" + randomDigits(7)}, "outside the namespace of domain", "400")
 			admin.fails([]string{"user", "create", "--domain", other, dom + "u9" + randomDigits(7)}, "domain_id must be", "403")
+			admin.fails([]string{"project", "create", "--domain", dom, "tenant-" + randomDigits(4)}, "outside the namespace of domain", "400")
 			admin.fails([]string{"user", "show", rp.user(t, other, 0).ID}, "No user with a name or ID")
-			admin.ok("user", "delete", uid)
+
+			// Writes, as the new user: a few MB in, the same bytes out,
+			// the domain's id set; a name outside the namespace refused.
+			w := rp.cli(t, rp.authURL(dom), tenant, false)
+			data := make([]byte, 3<<20+12345)
+			rand.Read(data)
+			file := filepath.Join(w.home, "upload.img")
+			if err := os.WriteFile(file, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var created map[string]any
+			name := dom + "_proxy_cli_" + randomHex(4)
+			if err := json.Unmarshal([]byte(w.ok("image", "create", "--file", file, "--disk-format", "raw", "--container-format", "bare", name, "-f", "json")), &created); err != nil {
+				t.Fatal(err)
+			}
+			id, _ := created["id"].(string)
+			t.Cleanup(func() { rp.cleanUp(t, "images", id) })
+			img, err := images.Get(t.Context(), rp.adminClient(t, "image"), id).Extract()
+			if err != nil || img.Properties["domain_id"] != d.ID || img.Status != images.ImageStatusActive ||
+				img.SizeBytes != int64(len(data)) || img.Owner != tenant.ProjectID {
+				t.Errorf("created image upstream: %+v, %v; want active, %d bytes, domain_id %s, owner %s", img, err, len(data), d.ID, tenant.ProjectID)
+			}
+			saved := filepath.Join(w.home, "saved.img")
+			w.ok("image", "save", "--file", saved, id)
+			if back, err := os.ReadFile(saved); err != nil || !bytes.Equal(back, data) {
+				t.Errorf("image save: %d bytes (%v), want the %d uploaded", len(back), err, len(data))
+			}
+			w.fails([]string{"image", "create", "--disk-format", "raw", "--container-format", "bare", "proxy-cli-" + randomHex(4)},
+				"outside the namespace of domain", "400")
+			w.ok("image", "delete", id)
+			admin.ok("user", "delete", tenant.ID)
+			admin.ok("project", "delete", tenant.ProjectID)
 		})
 	}
 	t.Cleanup(func() {
@@ -469,16 +485,44 @@ func owner(rp *realProxies, id string) string {
 	return ""
 }
 
-// deleteImage deletes an image behind the proxy's back, if it is still
-// there, so that the members' listings stay the seeded ones.
-func (rp *realProxies) deleteImage(t *testing.T, u keystonetest.User, id string) {
+// adminClient is the cloud admin's client of a service ("image",
+// "identity") in TYO1 or at the primary, behind the proxy's back.
+func (rp *realProxies) adminClient(t *testing.T, service string) *gophercloud.ServiceClient {
+	t.Helper()
+	a := rp.env.Admin
+	pc := authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.env.AuthURL(rp.env.Primary), UserID: a.ID,
+		Password: a.Password, TenantID: a.ProjectID})
+	var sc *gophercloud.ServiceClient
+	var err error
+	if service == "image" {
+		sc, err = openstack.NewImageV2(pc, gophercloud.EndpointOpts{Region: "TYO1"})
+	} else {
+		sc, err = openstack.NewIdentityV3(pc, gophercloud.EndpointOpts{Region: rp.env.Primary})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// cleanUp deletes, as the cloud admin, an image, user or project a test
+// made, if the test did not get as far as deleting it through the proxy.
+func (rp *realProxies) cleanUp(t *testing.T, kind, id string) {
 	if id == "" {
 		return
 	}
-	pc := rp.direct(t, u)
-	ic, _ := openstack.NewImageV2(pc, gophercloud.EndpointOpts{Region: "TYO1"})
-	if err := images.Delete(context.Background(), ic, id).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-		t.Errorf("clean up image %s: %v", id, err)
+	ctx := context.Background()
+	var err error
+	switch kind {
+	case "images":
+		err = images.Delete(ctx, rp.adminClient(t, "image"), id).ExtractErr()
+	case "users":
+		err = users.Delete(ctx, rp.adminClient(t, "identity"), id).ExtractErr()
+	case "projects":
+		err = projects.Delete(ctx, rp.adminClient(t, "identity"), id).ExtractErr()
+	}
+	if err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Errorf("clean up %s %s: %v", kind, id, err)
 	}
 }
 
@@ -520,37 +564,9 @@ func TestIntegrationProxyGophercloud(t *testing.T) {
 				t.Errorf("volume types (-client-side +proxy):\n%s", diff)
 			}
 
-			img, err := images.Create(ctx, ic, images.CreateOpts{Name: dom + "_proxy_gc_" + randomHex(4), DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
-			if err != nil {
-				t.Fatalf("create through the proxy: %v", err)
-			}
-			t.Cleanup(func() { rp.deleteImage(t, member, img.ID) })
+			// The domain's admin makes a tenant at the identity proxy (at
+			// the primary), for the writes.
 			d, _ := rp.reg.ByName(dom)
-			if img.Properties["domain_id"] != d.ID {
-				t.Errorf("created image's domain_id %v, want %s", img.Properties["domain_id"], d.ID)
-			}
-			data := make([]byte, 1<<20)
-			rand.Read(data)
-			if err := imagedata.Upload(ctx, ic, img.ID, bytes.NewReader(data)).ExtractErr(); err != nil {
-				t.Fatalf("upload through the proxy: %v", err)
-			}
-			rc, err := imagedata.Download(ctx, ic, img.ID).Extract()
-			if err != nil {
-				t.Fatalf("download through the proxy: %v", err)
-			}
-			back, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil || !bytes.Equal(back, data) {
-				t.Errorf("downloaded %d bytes (%v), want the %d uploaded", len(back), err, len(data))
-			}
-			if _, err := images.Create(ctx, ic, images.CreateOpts{Name: "unprefixed-" + randomHex(4)}).Extract(); !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
-				t.Errorf("unprefixed image name: %v, want 400", err)
-			}
-			if err := images.Delete(ctx, ic, img.ID).ExtractErr(); err != nil {
-				t.Errorf("delete through the proxy: %v", err)
-			}
-
-			// Users, as the domain's admin, at the primary.
 			admin := rp.user(t, dom, 1)
 			apc := authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.authURL(dom), UserID: admin.ID,
 				Password: admin.Password, Scope: &gophercloud.AuthScope{DomainID: d.ID}})
@@ -561,15 +577,71 @@ func TestIntegrationProxyGophercloud(t *testing.T) {
 			if !strings.HasPrefix(idc.Endpoint, rp.url+"/"+dom+"/identity") {
 				t.Errorf("identity endpoint %s from the catalog is not the proxy's", idc.Endpoint)
 			}
-			u, err := users.Create(ctx, idc, users.CreateOpts{Name: dom + "u9" + randomDigits(7), Password: "pw-" + randomHex(8)}).Extract()
+			proj, err := projects.Create(ctx, idc, projects.CreateOpts{Name: dom + "t9" + randomDigits(7)}).Extract()
+			if err != nil || proj.DomainID != d.ID {
+				t.Fatalf("project create through the proxy: %+v, %v", proj, err)
+			}
+			t.Cleanup(func() { rp.cleanUp(t, "projects", proj.ID) })
+			password := "pw-" + randomHex(8)
+			u, err := users.Create(ctx, idc, users.CreateOpts{Name: dom + "u9" + randomDigits(7), Password: password}).Extract()
 			if err != nil || u.DomainID != d.ID {
 				t.Fatalf("user create through the proxy: %+v, %v", u, err)
+			}
+			t.Cleanup(func() { rp.cleanUp(t, "users", u.ID) })
+			if _, err := users.Create(ctx, idc, users.CreateOpts{Name: "stranger" + randomDigits(4)}).Extract(); !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+				t.Errorf("unprefixed user name: %v, want 400", err)
+			}
+			rpages, err := roles.List(idc, roles.ListOpts{Name: "member"}).AllPages(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, err := roles.ExtractRoles(rpages)
+			if err != nil || len(rs) != 1 {
+				t.Fatalf("role member: %v, %v", rs, err)
+			}
+			if err := roles.Assign(ctx, idc, rs[0].ID, roles.AssignOpts{UserID: u.ID, ProjectID: proj.ID}).ExtractErr(); err != nil {
+				t.Fatalf("role assignment through the proxy: %v", err)
+			}
+
+			tpc := authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.authURL(dom), UserID: u.ID, Password: password, TenantID: proj.ID})
+			tic, _ := openstack.NewImageV2(tpc, eo)
+			img, err := images.Create(ctx, tic, images.CreateOpts{Name: dom + "_proxy_gc_" + randomHex(4), DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
+			if err != nil {
+				t.Fatalf("create through the proxy: %v", err)
+			}
+			t.Cleanup(func() { rp.cleanUp(t, "images", img.ID) })
+			if img.Properties["domain_id"] != d.ID {
+				t.Errorf("created image's domain_id %v, want %s", img.Properties["domain_id"], d.ID)
+			}
+			data := make([]byte, 1<<20)
+			rand.Read(data)
+			if err := imagedata.Upload(ctx, tic, img.ID, bytes.NewReader(data)).ExtractErr(); err != nil {
+				t.Fatalf("upload through the proxy: %v", err)
+			}
+			rc, err := imagedata.Download(ctx, tic, img.ID).Extract()
+			if err != nil {
+				t.Fatalf("download through the proxy: %v", err)
+			}
+			back, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil || !bytes.Equal(back, data) {
+				t.Errorf("downloaded %d bytes (%v), want the %d uploaded", len(back), err, len(data))
+			}
+			if _, err := images.Create(ctx, tic, images.CreateOpts{Name: "unprefixed-" + randomHex(4)}).Extract(); !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+				t.Errorf("unprefixed image name: %v, want 400", err)
+			}
+			// Another project of the domain does not see it.
+			if _, err := images.Get(ctx, ic, img.ID).Extract(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				t.Errorf("the tenant's private image as %s: %v, want 404", member.Name, err)
+			}
+			if err := images.Delete(ctx, tic, img.ID).ExtractErr(); err != nil {
+				t.Errorf("delete through the proxy: %v", err)
 			}
 			if err := users.Delete(ctx, idc, u.ID).ExtractErr(); err != nil {
 				t.Errorf("user delete through the proxy: %v", err)
 			}
-			if _, err := users.Create(ctx, idc, users.CreateOpts{Name: "stranger" + randomDigits(4)}).Extract(); !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
-				t.Errorf("unprefixed user name: %v, want 400", err)
+			if err := projects.Delete(ctx, idc, proj.ID).ExtractErr(); err != nil {
+				t.Errorf("project delete through the proxy: %v", err)
 			}
 		})
 	}
