@@ -154,6 +154,9 @@ func (l *lister) run(firstQuery string) {
 			more = true
 			break
 		}
+		if pg.count == 0 {
+			break // an empty page ends a listing, as for every pager
+		}
 		if pages == 1 {
 			if !pg.hasNext {
 				break
