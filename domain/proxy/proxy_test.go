@@ -18,6 +18,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/pagination"
 
+	"github.com/geostack/geostack/catalog"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/domain/proxy"
 	"github.com/geostack/geostack/identity/authtoken"
@@ -419,5 +420,30 @@ func TestFormat(t *testing.T) {
 	}
 	if got := fmt.Sprint((*proxy.Proxy)(nil)); got != "proxy.Proxy(nil)" {
 		t.Errorf("nil: %s", got)
+	}
+}
+
+// TestFromCatalog takes each proxy's upstream from a token's catalog: the
+// service's root, without the version and the project.
+func TestFromCatalog(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	tok := e.token(t, "gncu00000001")
+	for _, tt := range []struct {
+		typ  string
+		want string
+	}{
+		{"image", e.upstream(proxy.Image)},
+		{"compute", e.upstream(proxy.Compute)},
+		{"volumev3", e.upstream(proxy.BlockStorage)},
+		{"block-storage", e.upstream(proxy.BlockStorage)},
+	} {
+		got, err := proxy.FromCatalog(tok.Catalog, catalog.Query{Type: tt.typ, Region: "TYO1"})
+		if err != nil || got != tt.want {
+			t.Errorf("FromCatalog(%s) = %q, %v; want %q", tt.typ, got, err, tt.want)
+		}
+	}
+	if _, err := proxy.FromCatalog(tok.Catalog, catalog.Query{Type: "image", Region: "EU1"}); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("FromCatalog in an unknown region: %v, want catalog.ErrNotFound", err)
 	}
 }
