@@ -39,6 +39,13 @@
 //   - A name in no registered namespace is unprefixed (shared): "default",
 //     "m1.small", "GNC_x".
 //
+// What a domain's users create is named inside the namespace:
+// Filter.CheckAccountName refuses a user or project name that is not an
+// account name of the domain, and, under Policy.PrefixedImageNames,
+// Filter.CheckImageName refuses an image name that is not a resource name
+// of the domain; both with a *NameError (ErrOutsideNamespace). The domain
+// proxy (domain/proxy) applies them at the domain's endpoints.
+//
 // # Visibility, and who controls each field
 //
 // Which fields of an item may decide its domain depends on who can set

@@ -47,6 +47,10 @@ type Policy struct {
 	// absence. Leave it off (the default) unless every operator image is
 	// tagged; see "Listing" in the package documentation.
 	RequireDomainID bool
+	// PrefixedImageNames requires the images the domain's users create or
+	// rename through the domain's endpoints to carry a resource name of the
+	// domain (gnc_…): Filter.CheckImageName refuses any other name.
+	PrefixedImageNames bool
 }
 
 // Filter decides what one domain's users see. It is immutable and safe for
@@ -63,6 +67,7 @@ type Filter struct {
 	operators  []string
 	foreign    bool
 	requireID  bool
+	prefixed   bool   // image names must be the domain's resource names
 	project    string // the viewer's project, "" if unknown
 }
 
@@ -86,6 +91,7 @@ func (r *Registry) Filter(name string, p Policy) (*Filter, error) {
 		operators:  slices.Clone(p.OperatorProjects),
 		foreign:    p.ShowForeignImages,
 		requireID:  p.RequireDomainID,
+		prefixed:   p.PrefixedImageNames,
 	}
 	if f.defaultID == "" {
 		f.defaultID = KeystoneDefaultDomainID

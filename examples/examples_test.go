@@ -61,6 +61,23 @@ func TestExamples(t *testing.T) {
 			},
 		},
 		{
+			name: "proxy",
+			want: []string{
+				`^catalog of a token issued at the identity proxy: image http://127\.0\.0\.1:\d+/gnc/TYO1/image$`,
+				`^  images: +centos-stream-9, debian-12, gnc_centos, gnc_ubuntu, gnct00000001-backup, ubuntu-24.04$`,
+				`^  flavors: +gnc_g-1gb, gnc_g-2gb, gnc_g-4gb, m1.large, m1.medium, m1.small$`,
+				`^  volume types: +__DEFAULT__, gnc_hdd, gnc_ssd$`,
+				`^zjp_centos by id: +404 Not Found$`,
+				`^gnc_centos_planted by id: +404 Not Found$`,
+				`^create image "centos": +400 Bad Request$`,
+				`^create image "gnc_tools": 201, domain_id is gnc's: true$`,
+				`^upload and download 1 MiB: same bytes: true$`,
+				`^zjpu00000001 logs in: +401 Unauthorized$`,
+				`^create user gncu90000001: 201, in domain gnc: true$`,
+				`^create user zjpu90000001: 400 Bad Request$`,
+			},
+		},
+		{
 			name: "saas",
 			want: []string{
 				`^gnc user's token +200 inbox of gncu00000001`,

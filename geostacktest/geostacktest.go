@@ -58,6 +58,10 @@ const (
 	// UsersPerDomain is how many users, each with a project, every
 	// product domain has.
 	UsersPerDomain = testserver.UsersPerDomain
+	// PlantedImage is the name of a hostile community image the world
+	// holds: zjp's first project published it with gnc's prefix and gnc's
+	// domain_id, as any Glance member may. gnc's users must never see it.
+	PlantedImage = testserver.PlantedImage
 )
 
 // Options configure a Server. The zero value is the default cloud. They are
@@ -322,3 +326,7 @@ func (s *Server) Requests(serviceType, region string) int64 {
 
 // ResetCounters zeroes every counter.
 func (s *Server) ResetCounters() { s.ts.ResetCounters() }
+
+// ImageID returns the id of the seeded image called name, or "" if the
+// world has none.
+func (s *Server) ImageID(name string) string { return testserver.DefaultWorld().Image(name).ID }

@@ -39,6 +39,16 @@
 // registered in that Keystone's catalog where the real cloud has no
 // service (internal/standin does).
 //
+// Glance also takes writes: POST /v2/images creates a queued image owned
+// by the caller's project (custom properties as given, string values only;
+// "public" for admins only), PUT and GET /v2/images/{id}/file upload and
+// download its data (kept in memory, up to 64 MiB), PATCH renames it or
+// changes its properties, DELETE removes it. Only the owner or an admin
+// may change an image; one the caller cannot see is 404, with Glance's
+// HTML error page. Nova answers a flavor's (empty) extra specs, and
+// Keystone looks domains up by id and by name (GET /v3/domains), as the
+// openstack CLI does.
+//
 // # Replication
 //
 // Every object has a creation time on the Server's Clock. The primary sees

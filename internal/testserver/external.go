@@ -393,7 +393,7 @@ func (x *external) serviceToken(ctx context.Context, loc string) (string, error)
 // asks Glance, and wants the image active.
 func (s *Server) imageUsable(ctx context.Context, sr *serviceReq, ref string) (bool, error) {
 	if s.ext == nil {
-		return slices.ContainsFunc(s.st.images, func(im Image) bool {
+		return slices.ContainsFunc(s.st.imageList(), func(im Image) bool {
 			return im.ID == ref && imageReadable(im, sr.tok.projectID, sr.admin)
 		}), nil
 	}

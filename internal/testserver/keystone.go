@@ -103,6 +103,8 @@ func (s *Server) serveKeystone(w http.ResponseWriter, r *http.Request, loc, base
 		s.getCatalog(w, r, loc, baseURL)
 	case rest == "/v3/regions" || strings.HasPrefix(rest, "/v3/regions/"):
 		s.getRegions(w, r, loc, baseURL, strings.TrimPrefix(strings.TrimPrefix(rest, "/v3/regions"), "/"))
+	case rest == "/v3/domains" || strings.HasPrefix(rest, "/v3/domains/"):
+		s.serveDomains(w, r, loc, baseURL, strings.TrimPrefix(strings.TrimPrefix(rest, "/v3/domains"), "/"))
 	case rest == "/v3/users" || strings.HasPrefix(rest, "/v3/users/"):
 		s.serveUsers(w, r, loc, baseURL, strings.TrimPrefix(strings.TrimPrefix(rest, "/v3/users"), "/"))
 	case rest == "/v3/projects" || strings.HasPrefix(rest, "/v3/projects/"):

@@ -64,6 +64,7 @@ func (s *Server) serveService(w http.ResponseWriter, r *http.Request, svcType, r
 		rest: strings.TrimPrefix(rest, prefix), query: q, raw: r.URL.RawQuery, limit: maxPageLimit, marker: q.Get("marker")}
 	if svcType == "image" {
 		sr.limit = glanceDefaultLimit
+		w = glanceWriter{w, acceptsJSON(r)}
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -336,6 +337,14 @@ func (s *Server) serveNova(w http.ResponseWriter, r *http.Request, sr *serviceRe
 			}
 		}
 		novaError(w, http.StatusNotFound, "Flavor "+parts[1]+" could not be found.")
+	case parts[0] == "flavors" && len(parts) == 3 && parts[2] == "os-extra_specs" && get:
+		for _, f := range s.st.flavors {
+			if f.ID == parts[1] {
+				writeJSON(w, http.StatusOK, map[string]any{"extra_specs": map[string]string{}})
+				return
+			}
+		}
+		novaError(w, http.StatusNotFound, "Flavor "+parts[1]+" could not be found.")
 	case parts[0] == "servers" && len(parts) == 1 && r.Method == http.MethodPost:
 		s.createServer(w, r, sr)
 	case parts[0] == "servers" && (len(parts) == 1 || len(parts) == 2 && parts[1] == "detail") && get:
@@ -497,10 +506,30 @@ func (s *Server) serverJSON(sv *novaServer, base string) map[string]any {
 
 // Glance.
 
-// glanceError writes Glance's error body, as Glance sends it to a request
-// that accepts JSON: {"message": "…", "code": "404 Not Found", "title":
-// "Not Found"}.
+// glanceWriter answers a Glance request, remembering whether the request
+// accepts JSON: Glance writes its errors as JSON then, as an HTML page
+// otherwise.
+type glanceWriter struct {
+	http.ResponseWriter
+	json bool
+}
+
+// acceptsJSON reports whether r's Accept names application/json.
+func acceptsJSON(r *http.Request) bool {
+	return strings.Contains(strings.ToLower(r.Header.Get("Accept")), "application/json")
+}
+
+// glanceError writes Glance's error body: for a request that accepts JSON
+// {"message": "…", "code": "404 Not Found", "title": "Not Found"}, for
+// any other an HTML page whose body is the message.
 func glanceError(w http.ResponseWriter, status int, msg string) {
+	if gw, ok := w.(glanceWriter); ok && !gw.json {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(status)
+		title := strconv.Itoa(status) + " " + http.StatusText(status)
+		io.WriteString(w, "<html>\n <head>\n  <title>"+title+"</title>\n </head>\n <body>\n  <h1>"+title+"</h1>\n  "+msg+"<br /><br />\n\n\n\n </body>\n</html>")
+		return
+	}
 	writeJSON(w, status, map[string]any{
 		"message": msg + "<br /><br />\n\n\n", "code": strconv.Itoa(status) + " " + http.StatusText(status),
 		"title": http.StatusText(status),
@@ -667,31 +696,54 @@ func (s *Server) serveGlance(w http.ResponseWriter, r *http.Request, sr *service
 	switch {
 	case parts[0] == "images" && len(parts) == 1 && get:
 		s.listImages(w, sr)
+	case parts[0] == "images" && len(parts) == 1 && r.Method == http.MethodPost:
+		s.createImage(w, r, sr)
 	case parts[0] == "images" && len(parts) == 2 && get:
-		for i, im := range s.st.images {
-			if im.ID == parts[1] && imageReadable(im, sr.tok.projectID, sr.admin) {
-				writeJSON(w, http.StatusOK, imageJSON(im, i))
-				return
-			}
+		im, ok := s.visibleImage(sr, parts[1])
+		if !ok {
+			glanceNotFound(w, parts[1])
+			return
 		}
-		glanceError(w, http.StatusNotFound, "No image found with ID "+parts[1])
+		writeJSON(w, http.StatusOK, s.imageJSON(im, s.st.imageIndex(im.ID)))
+	case parts[0] == "images" && len(parts) == 2 && r.Method == http.MethodPatch:
+		s.patchImage(w, r, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 2 && r.Method == http.MethodDelete:
+		s.deleteImage(w, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 3 && parts[2] == "file" && r.Method == http.MethodPut:
+		s.uploadImage(w, r, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 3 && parts[2] == "file" && get:
+		s.downloadImage(w, r, sr, parts[1])
 	default:
 		glanceError(w, http.StatusNotFound, "The resource could not be found.")
 	}
 }
 
-// imageJSON renders the i-th image of the World as Glance does: an active
-// image with data, its custom properties as top-level attributes.
-func imageJSON(im Image, i int) map[string]any {
+// imageJSON renders the i-th image of the store as Glance does: for a
+// seeded one, an active image with data; for one created through the API,
+// its status, size and hashes as its upload left them. Custom properties
+// are top-level attributes.
+func (s *Server) imageJSON(im Image, i int) map[string]any {
 	sum := sha512.Sum512([]byte(im.ID))
 	at := seededAt(i).Format(time.RFC3339)
 	m := map[string]any{
 		"id": im.ID, "name": im.Name, "status": fakeImageStatus, "visibility": im.Visibility, "owner": im.Owner,
 		"protected": false, "os_hidden": false, "size": fakeImageSize, "virtual_size": fakeImageSize,
 		"checksum": SeedID("checksum", im.ID), "os_hash_algo": "sha512", "os_hash_value": hex.EncodeToString(sum[:]),
-		"min_disk": 0, "min_ram": 0, "disk_format": fakeDiskFormat, "container_format": fakeContainer, "tags": []string{},
+		"min_disk": 0, "min_ram": 0, "disk_format": cmp.Or(im.DiskFormat, fakeDiskFormat),
+		"container_format": cmp.Or(im.ContainerFormat, fakeContainer), "tags": []string{},
 		"created_at": at, "updated_at": at,
 		"self": "/v2/images/" + im.ID, "file": "/v2/images/" + im.ID + "/file", "schema": "/v2/schemas/image",
+	}
+	if d, ok := s.st.imageData(im.ID); ok {
+		// Created through the API: what its upload left.
+		m["status"], m["size"], m["checksum"], m["virtual_size"] = d.status, d.size, d.checksum, nil
+		m["os_hash_algo"], m["os_hash_value"] = nil, nil
+		if d.status == "queued" {
+			m["size"] = nil
+		}
+		if d.status == "active" {
+			m["os_hash_algo"], m["os_hash_value"] = "sha512", d.hash
+		}
 	}
 	for k, v := range im.Properties {
 		if _, taken := m[k]; !taken {
@@ -763,7 +815,7 @@ func (s *Server) listImages(w http.ResponseWriter, sr *serviceReq) {
 	}
 	var rows []imageRow
 	var marker *imageRow
-	for i, im := range s.st.images {
+	for i, im := range s.st.imageList() {
 		if sr.marker != "" && im.ID == sr.marker && imageReadable(im, sr.tok.projectID, sr.admin) {
 			marker = &imageRow{im, i}
 		}
@@ -788,7 +840,7 @@ func (s *Server) listImages(w http.ResponseWriter, sr *serviceReq) {
 	page, next, _ := pageFrom(rows, start, sr.limit)
 	list := []any{}
 	for _, r := range page {
-		list = append(list, imageJSON(r.im, r.i))
+		list = append(list, s.imageJSON(r.im, r.i))
 	}
 	// Glance's links are relative to its root and keep the request's
 	// parameters in their order, the marker last.

@@ -69,6 +69,7 @@ func TestServiceShapeDetails(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("X-Auth-Token", viewers[viewer])
+		req.Header.Set("Accept", "application/json") // as gophercloud and the clients send it
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}

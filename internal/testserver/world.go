@@ -130,6 +130,9 @@ type Image struct {
 	// Members maps a project id to its membership status ("accepted",
 	// "pending", "rejected") for shared images.
 	Members map[string]string
+	// DiskFormat and ContainerFormat are served as given; empty means
+	// "qcow2" and "bare".
+	DiskFormat, ContainerFormat string
 }
 
 // Flavor is a nova flavor. Nova lists a private one (IsPublic false) and
@@ -259,6 +262,11 @@ func DefaultWorld() *World {
 			w.Users = append(w.Users, u)
 			w.Projects = append(w.Projects, p)
 			w.Assignments = append(w.Assignments, RoleAssignment{UserID: u.ID, Role: RoleMember, ProjectID: p.ID})
+			if i == 2 {
+				// As scripts/keystone-seed.py seeds the real one: the
+				// second user administers the domain.
+				w.Assignments = append(w.Assignments, RoleAssignment{UserID: u.ID, Role: RoleAdmin, DomainID: dom.ID})
+			}
 			w.Images = append(w.Images, Image{ID: seedUUID("image", pname+"-backup"), Name: pname + "-backup", Owner: p.ID, Visibility: "private"})
 			w.Networks = append(w.Networks, Network{ID: seedUUID("network", "net-"+pname), Name: "net-" + pname, ProjectID: p.ID})
 		}
