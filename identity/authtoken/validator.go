@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -47,14 +46,12 @@ type Validator struct {
 	log     *slog.Logger
 	wwwAuth string // the WWW-Authenticate header value
 
-	stop    context.Context
-	stopNow context.CancelFunc
-	// overloaded and malformed count tokens turned away without a
-	// Keystone request.
-	overloaded, malformed atomic.Uint64
-	mu                    sync.Mutex // guards closed and wg.Add
-	closed                bool
-	inflight              sync.WaitGroup
+	stop     context.Context
+	stopNow  context.CancelFunc
+	stats    counters
+	mu       sync.Mutex // guards closed and wg.Add
+	closed   bool
+	inflight sync.WaitGroup
 }
 
 // entry is a validated token, trusted until until (never past its expiry).
@@ -213,11 +210,11 @@ func (v *Validator) Close() error {
 func (v *Validator) Validate(ctx context.Context, token string) (*identity.Token, error) {
 	tok, err := v.validateUser(ctx, token, false)
 	if err != nil {
-		return nil, err
+		return nil, v.rejected(err)
 	}
 	if _, restricted := tokenAccessRules(tok); restricted {
-		return nil, &Error{Kind: ErrAccessRules, Token: identity.TokenFingerprint(token),
-			Reason: "the token has access rules, which only Handler can check against a request"}
+		return nil, v.rejected(&Error{Kind: ErrAccessRules, Token: identity.TokenFingerprint(token),
+			Reason: "the token has access rules, which only Handler can check against a request"})
 	}
 	return tok, nil
 }
@@ -226,6 +223,15 @@ func (v *Validator) Validate(ctx context.Context, token string) (*identity.Token
 // domain: service users live in the Default domain) carrying one of
 // Config.ServiceRoles.
 func (v *Validator) ValidateService(ctx context.Context, token string) (*identity.Token, error) {
+	tok, err := v.validateService(ctx, token)
+	if err != nil {
+		return nil, v.rejected(err)
+	}
+	return tok, nil
+}
+
+// validateService is ValidateService without counting a rejection.
+func (v *Validator) validateService(ctx context.Context, token string) (*identity.Token, error) {
 	tok, err := v.lookup(ctx, token, false)
 	if err != nil {
 		return nil, asService(err)
@@ -271,44 +277,58 @@ func (v *Validator) lookup(ctx context.Context, token string, allowExpired bool)
 		return nil, &Error{Kind: ErrMissing}
 	}
 	if !wellFormed(token, v.cfg.MaxTokenLength) {
-		v.malformed.Add(1)
+		v.stats.malformed.Add(1)
 		return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "malformed token (too long or not visible ASCII); not sent to Keystone"}
 	}
 	if !v.cfg.AnyTokenFormat {
 		if _, ok := identity.TokenIssuedAt(token); !ok {
-			v.malformed.Add(1)
+			v.stats.malformed.Add(1)
 			return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 				Reason: "not a Fernet or JWS token, which is all Keystone issues; not sent to Keystone (Config.AnyTokenFormat)"}
 		}
 	}
-	k := v.keys.key(token)
-	if tok, known, err := v.cached(k, token, allowExpired); known {
+	k, stripe := v.keys.keyAndStripe(token)
+	switch tok, from, err := v.cached(k, token, allowExpired); from {
+	case fromPositive:
+		stripe.hits.Add(1)
+		return tok, err
+	case fromNegative:
+		v.stats.negativeHits.Add(1)
 		return tok, err
 	}
+	v.stats.misses.Add(1)
 	return v.fetch(ctx, k, token, allowExpired)
 }
 
-// cached answers from the validation caches, if they know the token. It
-// reads them with Peek, which takes no exclusive lock: concurrent hits on
-// every core do not queue on the LRU's list. (Entries then leave in the
-// order they came, which their TTL bounds anyway.)
-func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identity.Token, known bool, err error) {
+// Where cached found its answer.
+const (
+	fromNowhere = iota
+	fromPositive
+	fromNegative
+)
+
+// cached answers from the validation caches, if they know the token, and
+// says which one did (fromNowhere: neither). It reads them with Peek,
+// which takes no exclusive lock: concurrent hits on every core do not
+// queue on the LRU's list. (Entries then leave in the order they came,
+// which their TTL bounds anyway.)
+func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identity.Token, from int, err error) {
 	now := v.now()
 	if e, ok := v.pos.Peek(k); ok {
 		if now.Before(e.until) {
-			return e.tok, true, nil
+			return e.tok, fromPositive, nil
 		}
 		if !allowExpired && !now.Before(e.tok.Expiry) {
-			return nil, true, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
+			return nil, fromPositive, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
 				Reason: "token expired at " + e.tok.Expiry.Format(time.RFC3339)}
 		}
 	}
 	if until, ok := v.neg.Peek(k); ok && !allowExpired && now.Before(until) {
-		return nil, true, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
+		return nil, fromNegative, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "Keystone rejected the token recently (negative cache)"}
 	}
-	return nil, false, nil
+	return nil, fromNowhere, nil
 }
 
 // flight is one Keystone validation that callers wait for.
@@ -346,7 +366,7 @@ func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired
 			return nil, &Error{Kind: ErrClosed}
 		case len(v.flights) >= v.cfg.MaxValidations:
 			v.fmu.Unlock()
-			v.overloaded.Add(1)
+			v.stats.overloaded.Add(1)
 			return nil, &Error{Kind: ErrUnavailable, Token: identity.TokenFingerprint(token), RetryAfter: time.Second,
 				Reason: fmt.Sprintf("%d validations already in progress (Config.MaxValidations)", v.cfg.MaxValidations)}
 		}
@@ -357,6 +377,8 @@ func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		v.flights[fk] = f
 		go v.fly(fctx, f, fk, k, token, allowExpired)
+	} else {
+		v.stats.coalesced.Add(1)
 	}
 	f.waiters++
 	v.fmu.Unlock()
@@ -400,7 +422,7 @@ func (v *Validator) fly(ctx context.Context, f *flight, fk string, k key, token 
 // validateRemote is a flight's work: the cache again (a flight that just
 // ended may have filled it), then the shared tier or Keystone.
 func (v *Validator) validateRemote(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
-	if tok, known, err := v.cached(k, token, allowExpired); known {
+	if tok, from, err := v.cached(k, token, allowExpired); from != fromNowhere {
 		return tok, err
 	}
 	if v.cfg.Shared == nil || allowExpired {
@@ -414,6 +436,7 @@ func (v *Validator) validateRemote(ctx context.Context, k key, token string, all
 		return nil, err
 	}
 	if shared {
+		v.stats.sharedHits.Add(1)
 		v.pos.Add(k, &entry{tok: tok, until: until})
 	}
 	return tok, nil
@@ -432,6 +455,7 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 	if err != nil {
 		return nil, time.Time{}, v.unavailable(fp, "no service token", err)
 	}
+	v.stats.keystone.Add(1)
 	tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
 	if errors.Is(err, identity.ErrUnauthorized) {
 		v.log.LogAttrs(ctx, slog.LevelInfo, "authtoken: Keystone rejected the service token; refreshing it once",
@@ -442,6 +466,7 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 		if svc, err = v.service.Token(ctx); err != nil {
 			return nil, time.Time{}, v.unavailable(fp, "no service token after refresh", err)
 		}
+		v.stats.keystone.Add(1)
 		tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
 	}
 	now := v.now()
