@@ -10,6 +10,26 @@
 //	http.Handle("/", v.Handler(app, authtoken.HandlerOptions{}))
 //	// in app: id, _ := authtoken.FromContext(r.Context()); id.Token.User.Name
 //
+// # One configuration file
+//
+// A backend reads its domains, locations and failover tuning from the
+// geostack configuration file its clients read (geostack.LoadConfig;
+// domain.LoadFile reads the domains alone from the same file). It
+// serves its own domain, or every domain of the registry:
+//
+//	cfg, err := geostack.LoadConfig("/etc/geostack/geostack.json")
+//	gnc, _ := cfg.Domains.ByName(cfg.Domain)
+//	v, err := authtoken.New(authtoken.Config{
+//		Domains: []domain.Domain{gnc}, // or cfg.Domains.Domains()
+//		Home:    cfg.Home, Primary: cfg.Primary,
+//		FailureThreshold: cfg.FailureThreshold, CoolDown: cfg.CoolDown, AttemptTimeout: cfg.AttemptTimeout,
+//		ServiceCredential: cfg.Credential, ServiceScope: cfg.Scope, // after cfg.ApplyCloud, or in code
+//	})
+//
+// The Validator validates at the admin_auth_urls of Domains[0], not at
+// the file's locations[].auth_urls, which are the clients' (see the
+// geostack package's ExampleLoadConfig_backend).
+//
 // # Validation
 //
 // A Validator validates a token at the admin_auth_url of the backend's
