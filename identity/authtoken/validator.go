@@ -2,6 +2,7 @@ package authtoken
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -88,7 +89,7 @@ func New(cfg Config) (*Validator, error) {
 	}
 	v.wwwAuth = `Keystone uri="` + uri + `"`
 
-	c := identity.Client{Clock: cfg.Clock, HTTPClient: keystoneHTTPClient()}
+	c := identity.Client{Clock: cfg.Clock, HTTPClient: keystoneHTTPClient(cfg.TLSConfig)}
 	if cfg.Client != nil {
 		c = *cfg.Client
 		if c.Clock == nil {
@@ -183,9 +184,10 @@ func (v *Validator) serviceToken(cfg Config) error {
 // it in a test.
 func (v *Validator) ServiceToken() identity.TokenSource { return v.service }
 
-// Close cancels the validations in flight and waits for them to end.
-// Afterwards Validate fails with ErrClosed on a cache miss. It is
-// idempotent and always returns nil.
+// Close cancels the validations in flight and waits for them to end,
+// then gives up what New built and closes Config.Closers. Afterwards
+// Validate fails with ErrClosed on a cache miss. It returns the Closers'
+// errors, joined, the first time, and nil afterwards.
 func (v *Validator) Close() error {
 	v.mu.Lock()
 	closed := v.closed
@@ -193,10 +195,17 @@ func (v *Validator) Close() error {
 	v.mu.Unlock()
 	v.stopNow()
 	v.inflight.Wait()
-	if !closed {
-		v.release()
+	if closed {
+		return nil
 	}
-	return nil
+	v.release()
+	var errs []error
+	for _, c := range v.cfg.Closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Validate reports whether token is a valid Keystone token of one of the
@@ -615,10 +624,14 @@ func endpointProblems(d domain.Domain, locs []region.Location, err error) error 
 const maxConnsPerKeystone = 8
 
 // keystoneHTTPClient is the Validator's HTTP client when Config.Client is
-// nil: its own transport, with a bound on connections per Keystone host.
-func keystoneHTTPClient() *http.Client {
+// nil: its own transport, with a bound on connections per Keystone host
+// and, if given, a copy of tlsConfig.
+func keystoneHTTPClient(tlsConfig *tls.Config) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxConnsPerHost = maxConnsPerKeystone
 	tr.MaxIdleConnsPerHost = maxConnsPerKeystone
+	if tlsConfig != nil {
+		tr.TLSClientConfig = tlsConfig.Clone()
+	}
 	return &http.Client{Transport: tr}
 }
