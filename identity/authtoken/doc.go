@@ -28,7 +28,12 @@
 //
 // The Validator validates at the admin_auth_urls of Domains[0], not at
 // the file's locations[].auth_urls, which are the clients' (see the
-// geostack package's ExampleLoadConfig_backend).
+// geostack package's ExampleLoadConfig_backend). Config.TLSConfig holds
+// a CA of the deployment's own.
+//
+// A service moving from Python keeps its [keystone_authtoken] section:
+// package ksmconfig turns it into a Config and HandlerOptions, with an
+// error for every setting that has no meaning here.
 //
 // # Validation
 //
@@ -98,6 +103,16 @@
 // deliberate differences listed on Handler. TestIntegrationKeystonemiddlewareParity
 // checks this against the real keystonemiddleware (scripts/ksm-up.sh) and
 // prints the comparison.
+//
+// # Stats
+//
+// Validator.Stats counts cache hits, negative-cache hits, misses (and
+// which of them joined a validation in flight), shared-tier hits,
+// Keystone validations, tokens turned away without Keystone (malformed,
+// or over MaxValidations), rejections by sentinel, and the validations in
+// flight. A hit is counted without a write shared between cores: each P
+// mostly counts on a counter of its own, on a cache line of its own
+// (BenchmarkHitCount compares this with one shared counter).
 //
 // # Secrets
 //
