@@ -85,8 +85,28 @@ const (
 	numKinds
 )
 
-// kinds maps each sentinel to its counter.
-var kinds = [numKinds]error{ErrMissing, ErrInvalidToken, ErrExpired, ErrWrongDomain, ErrForbidden, ErrAccessRules, ErrUnavailable, ErrClosed}
+// rejectionKind returns the counter of a sentinel, or -1.
+func rejectionKind(kind error) int {
+	switch kind {
+	case ErrMissing:
+		return kindMissing
+	case ErrInvalidToken:
+		return kindInvalidToken
+	case ErrExpired:
+		return kindExpired
+	case ErrWrongDomain:
+		return kindWrongDomain
+	case ErrForbidden:
+		return kindForbidden
+	case ErrAccessRules:
+		return kindAccessRules
+	case ErrUnavailable:
+		return kindUnavailable
+	case ErrClosed:
+		return kindClosed
+	}
+	return -1
+}
 
 // hitStripe counts cache hits for the callers that happen to use it:
 // one stripe per hasher of the keyer's pool, so roughly one per P (see
@@ -104,11 +124,8 @@ func (v *Validator) rejected(err error) error {
 	if err == nil || !errors.As(err, &e) {
 		return err
 	}
-	for i, k := range kinds {
-		if e.Kind == k {
-			v.stats.rejected[i].Add(1)
-			break
-		}
+	if i := rejectionKind(e.Kind); i >= 0 {
+		v.stats.rejected[i].Add(1)
 	}
 	return err
 }
