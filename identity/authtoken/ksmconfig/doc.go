@@ -37,9 +37,9 @@
 //	username (user_name), user_id, password, user_domain_id, user_domain_name
 //	                              ServiceCredential
 //	project_id (tenant_id), project_name (tenant_name), project_domain_id, project_domain_name,
-//	domain_id, domain_name, system_scope (all)
-//	                              ServiceScope; default_domain_id and default_domain_name (password)
-//	                              stand in for the user's and the project's domain
+//	domain_id, domain_name, system_scope = all
+//	                              ServiceScope; the password plugin's default_domain_id and
+//	                              default_domain_name stand in for the user's and the project's domain
 //	application_credential_id, application_credential_name, application_credential_secret
 //	                              ServiceCredential, with v3applicationcredential
 //	region_name                   Home, and Primary (keystonemiddleware knows one Keystone; a backend
