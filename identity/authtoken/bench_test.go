@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/testserver"
@@ -29,6 +31,7 @@ func BenchmarkValidateCached(b *testing.B) {
 	}
 	before := e.srv.Validations("")
 	b.ReportAllocs()
+	cpu0 := processCPUTime()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -36,6 +39,7 @@ func BenchmarkValidateCached(b *testing.B) {
 			b.Fatalf("status %d", rec.Code)
 		}
 	}
+	reportCPU(b, cpu0)
 	b.ReportMetric(float64(e.srv.Validations("")-before)/float64(b.N), "validations/op")
 }
 
@@ -124,6 +128,7 @@ func BenchmarkValidateCachedParallel(b *testing.B) {
 	}
 	before := e.srv.Validations("")
 	b.ReportAllocs()
+	cpu0 := processCPUTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := e.v.Validate(b.Context(), tok.ID); err != nil {
@@ -132,6 +137,7 @@ func BenchmarkValidateCachedParallel(b *testing.B) {
 			}
 		}
 	})
+	reportCPU(b, cpu0)
 	b.ReportMetric(float64(e.srv.Validations("")-before)/float64(b.N), "validations/op")
 }
 
@@ -169,6 +175,46 @@ func BenchmarkKey(b *testing.B) {
 	tok := "gAAAAABn" + string(make([]byte, 180))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = k.key(tok)
+		_, _ = k.keyAndStripe(tok)
+	}
+}
+
+// reportCPU reports the process CPU time per operation since cpu0: on a
+// machine shared with other work, ns/op includes time spent waiting for a
+// core and cpu-ns/op does not.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if cpu := processCPUTime(); cpu > 0 && b.N > 0 {
+		b.ReportMetric(float64(cpu-cpu0)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// BenchmarkHitCount is the cost of counting a cache hit from every core
+// at once, the Validator's scheme (striped: the stripe of the keyer's
+// hasher, about one per P) against one counter shared by every core
+// (shared), each with the key computation that comes with it on the hit
+// path. On a machine with many cores the shared counter's cache line
+// moves between cores on every hit.
+func BenchmarkHitCount(b *testing.B) {
+	tok := "gAAAAABn" + string(make([]byte, 180))
+	for _, bc := range []struct {
+		name  string
+		count func(k *keyer, shared *atomic.Uint64)
+	}{
+		{"none", func(k *keyer, _ *atomic.Uint64) { k.keyAndStripe(tok) }},
+		{"shared", func(k *keyer, shared *atomic.Uint64) { k.keyAndStripe(tok); shared.Add(1) }},
+		{"striped", func(k *keyer, _ *atomic.Uint64) { _, s := k.keyAndStripe(tok); s.hits.Add(1) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			k := newKeyer()
+			var shared atomic.Uint64
+			b.ReportAllocs()
+			cpu0 := processCPUTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					bc.count(k, &shared)
+				}
+			})
+			reportCPU(b, cpu0)
+		})
 	}
 }

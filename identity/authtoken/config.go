@@ -1,7 +1,9 @@
 package authtoken
 
 import (
+	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"sort"
@@ -103,9 +105,14 @@ type Config struct {
 	AttemptTimeout   time.Duration
 	ReplicationLag   time.Duration
 
-	// Client talks to Keystone. Nil means a zero identity.Client with
-	// Clock.
+	// Client talks to Keystone. Nil means an identity.Client of the
+	// Validator's own, with Clock, TLSConfig and a bound on the
+	// connections it opens to each Keystone.
 	Client *identity.Client
+	// TLSConfig is the TLS configuration of the Validator's own client
+	// (a CA of the deployment's own, a client certificate); it is
+	// cloned. Give Client or TLSConfig, not both.
+	TLSConfig *tls.Config
 
 	// ServiceCredential and ServiceScope are the service's own identity:
 	// New keeps its token (issued without a catalog through the resolver
@@ -191,6 +198,13 @@ type Config struct {
 	// and service-token fetches are seen too. A Resolver or TokenCache of
 	// the caller's own keeps its own Observer.
 	Observer observe.Observer
+
+	// Closers are closed by the Validator's Close, in order, once the
+	// validations in flight have ended: what the configuration holds
+	// for the Validator alone, such as the memcached Store under Shared
+	// (ksmconfig puts the Store it made there). A Config with Closers is
+	// for one Validator. When New fails they are not closed.
+	Closers []io.Closer
 }
 
 // withDefaults returns c with its zero fields set, or every problem.
@@ -236,6 +250,14 @@ func (c Config) withDefaults() (Config, error) {
 		l.Add("clock", "a nil %T", c.Clock)
 	case c.Client != nil && c.Client.Clock != nil && c.Clock != nil && !sameClock(c.Client.Clock, c.Clock):
 		l.Add("clock", "the Client has a Clock of its own that is not Clock: give one of them")
+	}
+	if c.Client != nil && c.TLSConfig != nil {
+		l.Add("tls_config", "give Client or TLSConfig, not both: the Client's own HTTP client would not use it")
+	}
+	for i, cl := range c.Closers {
+		if cl == nil || typednil.Is(cl) {
+			l.Add(fmt.Sprintf("closers[%d]", i), "a nil io.Closer")
+		}
 	}
 	for _, f := range []struct {
 		name string

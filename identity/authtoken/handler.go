@@ -104,8 +104,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := &Identity{}
 
 	if serviceToken != "" {
-		tok, err := h.v.ValidateService(ctx, serviceToken)
+		tok, err := h.v.validateService(ctx, serviceToken)
 		if err != nil {
+			h.v.rejected(err)
 			if h.reject(w, r, err) {
 				return
 			}
@@ -119,6 +120,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = h.checkAccessRules(tok, userToken, r, id.ServiceStatus == StatusConfirmed)
 	}
 	if err != nil {
+		h.v.rejected(err)
 		if h.reject(w, r, err) {
 			return
 		}

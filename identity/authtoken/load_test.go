@@ -37,8 +37,10 @@ func waitFlights(v *Validator) int {
 // that never answers: 64 flights start (the cap), the other 236 callers are
 // turned away at once with a retry hint, and once the callers are gone
 // every flight has ended, without the 30 s ValidateTimeout.
+//
+// Not parallel: it counts the process's goroutines, which the other tests
+// of the package, running beside it, would change.
 func TestAbandonedValidationsAreCancelled(t *testing.T) {
-	t.Parallel()
 	e := setup(t, setupOpts{config: func(c *Config) { c.Client = nil }}) // the Validator's own HTTP client
 	hangKeystone(t, e)
 	before := runtime.NumGoroutine()

@@ -29,9 +29,9 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
-	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/identity/authtoken"
+	"github.com/geostack/geostack/identity/authtoken/ksmconfig"
 	"github.com/geostack/geostack/internal/keystonetest"
 )
 
@@ -58,6 +58,12 @@ type ksmEnv struct {
 		ServiceType               string   `json:"service_type"`
 		TokenCacheTime            int      `json:"token_cache_time"`
 	} `json:"config"`
+	// ConfigFiles are the [keystone_authtoken] files keystonemiddleware
+	// runs with; geostack's Handler is configured by the same.
+	ConfigFiles struct {
+		Strict string `json:"strict"`
+		Delay  string `json:"delay"`
+	} `json:"config_files"`
 }
 
 // loadKSM reads $GEOSTACK_KSM. Without it the test is skipped, or fails
@@ -675,23 +681,24 @@ func waitUntil(t *testing.T, ctx context.Context, at time.Time) {
 	}
 }
 
-// startParityHandlers starts geostack's Handler with the settings of
-// keystonemiddleware's, in front of a reverse proxy to the plain echo
-// application: strict, and with the decision delayed.
+// startParityHandlers starts geostack's Handler configured by the very
+// files keystonemiddleware runs with (ksmconfig.LoadFile), in front of a
+// reverse proxy to the plain echo application: strict, and with the
+// decision delayed. Only Primary is added: keystonemiddleware knows one
+// Keystone, the Validator fails over between the domain's locations.
 func startParityHandlers(t *testing.T, env *keystonetest.Env, ksm *ksmEnv) (strict, delay *httptest.Server) {
 	t.Helper()
-	svc := env.MustUser(t, ksm.Config.Username)
-	v, err := authtoken.New(authtoken.Config{
-		Domains:           []domain.Domain{realDomain(t, env, "gnc", env.AuthURL)},
-		Home:              ksm.Config.RegionName,
-		Primary:           env.Primary,
-		ServiceCredential: identity.Password{UserName: svc.Name, DomainID: svc.DomainID, Password: svc.Password},
-		ServiceScope:      identity.Scope{ProjectID: env.ServiceProject.ID},
-		ServiceRoles:      ksm.Config.ServiceTokenRoles,
-		IncludeCatalog:    ksm.Config.IncludeServiceCatalog,
-		CacheTTL:          time.Duration(ksm.Config.TokenCacheTime) * time.Second,
-		ServiceType:       ksm.Config.ServiceType,
-	})
+	gnc := realDomain(t, env, "gnc", env.AuthURL)
+	cfg, strictOpts, err := ksmconfig.LoadFile(ksm.ConfigFiles.Strict, gnc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, delayOpts, err := ksmconfig.LoadFile(ksm.ConfigFiles.Delay, gnc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Primary = env.Primary
+	v, err := authtoken.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -705,18 +712,13 @@ func startParityHandlers(t *testing.T, env *keystonetest.Env, ksm *ksmEnv) (stri
 		srv **httptest.Server
 		o   authtoken.HandlerOptions
 	}{
-		{&strict, parityOptions(ksm, false)},
-		{&delay, parityOptions(ksm, true)},
+		{&strict, strictOpts},
+		{&delay, delayOpts},
 	} {
 		*s.srv = httptest.NewServer(v.Handler(proxy, s.o))
 		t.Cleanup((*s.srv).Close)
 	}
 	return strict, delay
-}
-
-// parityOptions are keystonemiddleware's settings as HandlerOptions.
-func parityOptions(ksm *ksmEnv, delay bool) authtoken.HandlerOptions {
-	return authtoken.HandlerOptions{ForwardHeaders: true, DelayAuthDecision: delay}
 }
 
 // parityTokens issues a token of every kind the comparison covers.
