@@ -7,8 +7,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/geostack/geostack"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
-	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
 )
 
@@ -17,7 +17,7 @@ import (
 // and metadata, and a second call finds it instead of copying again.
 func ExampleClient_CopyImage() {
 	ctx := context.Background()
-	cloud, err := testserver.Start(testserver.Options{}) // a fake of JP, US and SG
+	cloud, err := geostacktest.Start(geostacktest.Options{}) // a fake of JP, US and SG
 	if err != nil {
 		panic(err)
 	}
@@ -30,7 +30,7 @@ func ExampleClient_CopyImage() {
 		},
 		Home:       "JP",
 		Primary:    "JP",
-		Credential: identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: testserver.UserPassword},
+		Credential: identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: geostacktest.UserPassword},
 		Scope:      identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"},
 	})
 	if err != nil {
@@ -38,7 +38,7 @@ func ExampleClient_CopyImage() {
 	}
 	defer client.Close()
 
-	src := geostack.ImageRef{Region: "TYO1", ID: testserver.DefaultWorld().Image("debian-12").ID}
+	src := geostack.ImageRef{Region: "TYO1", ID: cloud.ImageID("debian-12")}
 	cp, err := client.CopyImage(ctx, src, "SJC1", geostack.CopyOptions{})
 	if err != nil {
 		panic(err)

@@ -59,6 +59,12 @@ type ValidateOptions struct {
 	// allow_expired window), e.g. to finish a long operation started with
 	// it (?allow_expired=1). The Token's Expiry may then be in the past.
 	AllowExpired bool
+	// AccessRules tells Keystone that the caller enforces the access
+	// rules of application credentials (OpenStack-Identity-Access-Rules:
+	// 1). Without it Keystone refuses (404) to validate a token whose
+	// credential has access rules; with it, it returns them in
+	// Token.ApplicationCredential, and the caller must enforce them.
+	AccessRules bool
 }
 
 func (o ValidateOptions) query() string {
@@ -229,12 +235,17 @@ func (c *Client) Validate(ctx context.Context, authURL, serviceToken, subjectTok
 	}
 	sent := c.now()
 	var r tokens.GetResult
-	if q := o.query(); q == "" {
+	if q := o.query(); q == "" && !o.AccessRules {
 		r = tokens.Get(ctx, sc, subjectToken)
 	} else {
-		// tokens.Get has no query parameters: the same request with them.
+		// tokens.Get has no query parameters nor other headers: the same
+		// request with them.
+		h := map[string]string{"X-Subject-Token": subjectToken}
+		if o.AccessRules {
+			h["OpenStack-Identity-Access-Rules"] = "1"
+		}
 		resp, err := sc.Get(ctx, sc.ServiceURL("auth", "tokens")+q, &r.Body, &gophercloud.RequestOpts{
-			MoreHeaders: map[string]string{"X-Subject-Token": subjectToken},
+			MoreHeaders: h,
 			OkCodes:     []int{200, 203},
 		})
 		_, r.Header, r.Err = gophercloud.ParseResponse(resp, err)
@@ -252,7 +263,9 @@ func (c *Client) Validate(ctx context.Context, authURL, serviceToken, subjectTok
 
 // Check is Validate without the body (HEAD /v3/auth/tokens): nil if
 // subjectToken is valid, or the same errors as Validate. o.NoCatalog has
-// no effect.
+// no effect. A 404, which a HEAD answer cannot explain, is confirmed with
+// a GET (nocatalog) before it is reported, so that a proxy's 404 does not
+// make every token look revoked.
 func (c *Client) Check(ctx context.Context, authURL, serviceToken, subjectToken string, o ValidateOptions) error {
 	sc, url, err := c.validationClient(opCheck, authURL, serviceToken, subjectToken)
 	if err != nil {
@@ -275,7 +288,18 @@ func (c *Client) Check(ctx context.Context, authURL, serviceToken, subjectToken 
 	case err != nil:
 		return classify(opCheck, url, err, serviceToken, subjectToken)
 	case !ok:
-		return &Error{Op: opCheck, URL: url, Status: http.StatusNotFound, Kind: ErrNotFound}
+		// A HEAD answer has no body, so a 404 does not say whether
+		// Keystone rejected the token or a proxy knows no such path: a
+		// GET's error document decides, as Validate's rules do.
+		_, err := c.Validate(ctx, authURL, serviceToken, subjectToken,
+			ValidateOptions{NoCatalog: true, AllowExpired: o.AllowExpired})
+		var ie *Error
+		if errors.As(err, &ie) {
+			e := *ie
+			e.Op = opCheck
+			return &e
+		}
+		return err
 	}
 	return nil
 }

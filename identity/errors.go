@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 )
@@ -35,6 +37,11 @@ var (
 	// ErrBadResponse: Keystone answered, but the answer could not be used:
 	// malformed JSON, a missing field, or a body over the size limit.
 	ErrBadResponse = errors.New("identity: bad response")
+	// ErrRateLimited: Keystone (or a rate limiter in front of it) answered
+	// 429 Too Many Requests. It is back pressure, not a fault: Error's
+	// RetryAfter says how long to wait, and nobody should fail over to
+	// another location for it.
+	ErrRateLimited = errors.New("identity: rate limited")
 )
 
 // Error is the error of a Keystone operation. It never contains a token, a
@@ -54,6 +61,9 @@ type Error struct {
 	Message string
 	// Kind is the sentinel the error matches (ErrUnauthorized, ...).
 	Kind error
+	// RetryAfter is how long Keystone asked to be left alone (its
+	// Retry-After header on a 429 or a 503), zero if it did not say.
+	RetryAfter time.Duration
 	// Err is the underlying cause, if any.
 	Err error
 }
@@ -72,6 +82,9 @@ func (e *Error) Error() string {
 	}
 	if e.Status != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
@@ -119,6 +132,9 @@ func classify(op, authURL string, err error, secrets ...string) *Error {
 		e.Status = code.Actual
 		e.Message = keystoneMessage(code.Body, secrets)
 		e.Kind = statusKind(op, code.Actual, e.Message != "")
+		if code.Actual == http.StatusTooManyRequests || code.Actual == http.StatusServiceUnavailable {
+			e.RetryAfter = retryAfter(code.ResponseHeader.Get("Retry-After"), time.Now())
+		}
 	case errors.As(err, &uerr):
 		// The request did not get an answer: refused, reset, timed out,
 		// or the caller's context ended. Keep the cause (not the
@@ -158,13 +174,35 @@ func statusKind(op string, status int, keystoneBody bool) error {
 		// Keystone judged the request malformed: a credential or scope
 		// it does not accept.
 		return ErrInvalidCredential
-	case status == http.StatusTooManyRequests, status >= 500:
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status >= 500:
 		return ErrUnavailable
 	default:
 		// 404 on issue (no Keystone tokens API at this URL), 3xx, other
 		// 4xx: an answer this package cannot use.
 		return ErrBadResponse
 	}
+}
+
+// maxRetryAfter bounds a Retry-After: a server asking for more is not
+// taken at its word.
+const maxRetryAfter = 10 * time.Minute
+
+// retryAfter parses a Retry-After header (delay seconds or an HTTP date,
+// taken against now), bounded by maxRetryAfter; zero if absent or
+// unparsable.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 // keystoneMessage extracts Keystone's {"error":{"message":...}} from an

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestStatusMapping(t *testing.T) {
@@ -30,7 +31,7 @@ func TestStatusMapping(t *testing.T) {
 		{404, `not json at all ` + password, ErrBadResponse, ErrBadResponse, "", ""},
 		{404, `{"error":{"code":404,"message":"Failed to validate token","title":"Not Found"}}`, ErrUnauthorized, ErrNotFound, "Failed to validate token", ""},
 		{409, `{"error":{"message":"conflict\n\twith  spaces"}}`, ErrBadResponse, ErrBadResponse, "conflict with spaces", ""},
-		{429, `{}`, ErrUnavailable, ErrUnavailable, "", ""},
+		{429, `{}`, ErrRateLimited, ErrRateLimited, "", ""},
 		{500, `{"error":{"message":"` + strings.Repeat("x", 2000) + `"}}`, ErrUnavailable, ErrUnavailable, strings.Repeat("x", maxMessage) + "…", ""},
 		{502, ``, ErrUnavailable, ErrUnavailable, "", ""},
 		{504, `{"error":"flat"}`, ErrUnavailable, ErrUnavailable, "", ""},
@@ -194,5 +195,85 @@ func TestErrorWithoutKind(t *testing.T) {
 	e := &Error{Op: "issue"}
 	if got := e.Error(); got != "identity: issue" || len(e.Unwrap()) != 0 {
 		t.Errorf("zero Error = %q, %v", got, e.Unwrap())
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 0},
+		{"7", 7 * time.Second},
+		{" 12 ", 12 * time.Second},
+		{"-3", 0},
+		{"soon", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+		{"86400", maxRetryAfter},
+	}
+	for _, tt := range tests {
+		if got := retryAfter(tt.header, now); got != tt.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tt.header, got, tt.want)
+		}
+	}
+}
+
+// TestRateLimitedCarriesRetryAfter: a 429 is ErrRateLimited, not
+// ErrUnavailable (no failover for back pressure), with its Retry-After.
+func TestRateLimitedCarriesRetryAfter(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	t.Cleanup(srv.Close)
+	var c Client
+	_, err := c.Issue(t.Context(), srv.URL, Password{UserID: "u", Password: "pw"}, Scope{})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrRateLimited) || errors.Is(err, ErrUnavailable) || e.RetryAfter != 30*time.Second {
+		t.Fatalf("got %#v, want ErrRateLimited with RetryAfter 30s", err)
+	}
+	if !strings.Contains(err.Error(), "retry after 30s") {
+		t.Errorf("error %q does not say when to retry", err)
+	}
+}
+
+// TestCheckConfirmsA404: HEAD cannot tell a revoked token from a proxy that
+// knows no such path, so a 404 is confirmed with a GET: only Keystone's
+// own error document makes it ErrNotFound.
+func TestCheckConfirmsA404(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		getBody string
+		want    error
+	}{
+		{"keystone's 404", `{"error":{"code":404,"message":"Could not find token: x","title":"Not Found"}}`, ErrNotFound},
+		{"a proxy's 404", `<html>not found</html>`, ErrBadResponse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var gets int
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusNotFound)
+				if r.Method == http.MethodGet {
+					gets++
+					io.WriteString(w, tt.getBody)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			err := (&Client{}).Check(t.Context(), srv.URL, "svc", "subject", ValidateOptions{})
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != tt.want || e.Op != "check" {
+				t.Errorf("Check: %#v, want Kind %v, Op check", err, tt.want)
+			}
+			if gets != 1 {
+				t.Errorf("%d GETs, want 1 to confirm", gets)
+			}
+		})
 	}
 }

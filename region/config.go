@@ -10,6 +10,7 @@ import (
 	"github.com/geostack/geostack/internal/authurl"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 )
 
 // Defaults for the zero fields of Config.
@@ -28,6 +29,11 @@ const (
 	// catalog; 10 s covers a loaded Keystone and still leaves a typical 30 s
 	// caller deadline room for two more locations.
 	defaultAttemptTimeout = 10 * time.Second
+	// defaultReplicationLag: asynchronous replication between locations
+	// catches up in seconds when the links are up; five minutes covers a
+	// congested link without sending every old unknown token (a flood of
+	// garbage, a long-revoked token) to the primary a second time.
+	defaultReplicationLag = 5 * time.Minute
 )
 
 // Location is one place running its own Keystone API over the shared,
@@ -62,11 +68,22 @@ type Config struct {
 	// AttemptTimeout bounds each attempt at one auth_url, inside the
 	// caller's own deadline. Zero means 10 s.
 	AttemptTimeout time.Duration
+	// ReplicationLag is the longest a replica lags behind the primary.
+	// A token validation that a replica answers 404 is retried at the
+	// primary only if the token was issued within that long (Fernet and
+	// JWS tokens show their creation time), or if its issue time cannot
+	// be read; an older unknown token is unknown everywhere. Zero means 5
+	// minutes.
+	ReplicationLag time.Duration
 	// Clock measures cool-downs. Nil means the wall clock. (Attempt
 	// timeouts are context deadlines, on the runtime's clock.)
 	Clock clock.Clock
 	// Logger, if set, receives an event when a circuit opens or closes.
 	Logger *slog.Logger
+	// Observer, if set, sees every attempt at an auth_url
+	// (observe.Attempt), failovers and replication-lag retries included,
+	// with its timing and outcome.
+	Observer observe.Observer
 }
 
 // validate reports every problem in c. Keys are those of the geostack
@@ -150,6 +167,9 @@ func (c *Config) validate() error {
 	}
 	if c.AttemptTimeout < 0 {
 		l.Add("attempt_timeout", "%s is negative", c.AttemptTimeout)
+	}
+	if c.ReplicationLag < 0 {
+		l.Add("replication_lag", "%s is negative", c.ReplicationLag)
 	}
 	if c.Clock != nil && typednil.Is(c.Clock) {
 		l.Add("clock", "a nil %T", c.Clock)

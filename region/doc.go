@@ -37,8 +37,22 @@
 // user), and a 404 to a token validation at a replica, are retried once at
 // the primary before they are reported; the primary's answer is final, and
 // if the primary cannot be reached the replica's answer stands. Stats counts
-// these retries. The price is that a wrong password tried at a replica
-// costs a second request, at the primary.
+// these retries, and an error that the primary answered says that the
+// replica was asked first. The price is that a wrong password tried at a
+// replica costs a second request, at the primary, so the cost is bounded
+// twice over: a token validation is retried only if the token was issued
+// within Config.ReplicationLag (Fernet and JWS tokens show when; an older
+// unknown token is unknown everywhere), and all retries at the primary
+// share a budget of 10 a second (20 at once), beyond which the replica's
+// answer stands. A flood of unknown tokens then costs the primary nothing
+// beyond that budget.
+//
+// # Back pressure
+//
+// A 429 (identity.ErrRateLimited) is an answer, not a fault: it is not
+// failed over to another location, and it keeps the auth_url's circuit
+// closed. Its Retry-After is on the *identity.Error for the caller (the
+// token cache waits at least that long before asking again).
 //
 // # Circuits
 //

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/geostack/geostack/identity"
 )
@@ -45,10 +47,34 @@ func (r *Resolver) Issue(ctx context.Context, home string, ks Keystone, cred ide
 	})
 }
 
+// IssueAt issues a token for cred and scope at location only: its
+// auth_urls in health order, with no failover to another location and no
+// replication-lag retry at the primary. It is for deployments whose
+// locations do not share Fernet keys, where a token is valid only where it
+// was issued.
+func (r *Resolver) IssueAt(ctx context.Context, location string, ks Keystone, cred identity.Credential, scope identity.Scope) (*identity.Token, error) {
+	loc, err := r.location(location)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx, request{
+		op:       "issue",
+		home:     location,
+		plan:     loc.circuits,
+		failover: isFault,
+		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
+			return ks.Issue(ctx, authURL, cred, scope)
+		},
+	})
+}
+
 // Validate validates subject with serviceToken, trying the auth_urls in
 // Order(home) with the same failover as Issue. A 404 (identity.ErrNotFound)
 // at a replica is retried once at the primary, since the token's user or
-// project may be too new for the replica to know.
+// project may be too new for the replica to know; but only for a token
+// issued within Config.ReplicationLag (or whose issue time it does not
+// show), so that a flood of old or garbage tokens costs the primary
+// nothing.
 func (r *Resolver) Validate(ctx context.Context, home string, ks Keystone, serviceToken, subject string, o identity.ValidateOptions) (*identity.Token, error) {
 	loc, err := r.location(home)
 	if err != nil {
@@ -59,7 +85,7 @@ func (r *Resolver) Validate(ctx context.Context, home string, ks Keystone, servi
 		home:     home,
 		plan:     loc.plan,
 		failover: isFault,
-		lag:      func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
+		lag:      func(err error) bool { return errors.Is(err, identity.ErrNotFound) && r.mayLag(subject) },
 		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
 			return ks.Validate(ctx, authURL, serviceToken, subject, o)
 		},
@@ -107,6 +133,9 @@ type request struct {
 	// lag reports whether an answer from a replica is retried at the
 	// primary; nil means never.
 	lag func(error) bool
+	// lagRetry marks the second try of a request, at the primary, for
+	// the Observer.
+	lagRetry bool
 }
 
 // status is how a series of attempts ended.
@@ -131,19 +160,30 @@ type result struct {
 func (r *Resolver) run(ctx context.Context, req request) (*identity.Token, error) {
 	var tried []Attempt
 	res := r.try(ctx, req, req.plan, &tried, true)
-	if res.status == done && res.err != nil && req.lag != nil && !res.by.primary && req.lag(res.err) {
+	if res.status == done && res.err != nil && req.lag != nil && !res.by.primary && req.lag(res.err) && r.lagBudget.take(r.clock.Now()) {
 		r.lagRetries.Add(1)
 		// Only primary auth_urls that did not fault in this request, and
 		// only those whose circuit lets a request through: a replica's
 		// answer is already an answer, so a primary that is down is not
 		// probed early for it.
 		var primaryTried []Attempt
-		pres := r.try(ctx, req, notFaulted(r.byName[r.primary].circuits, tried), &primaryTried, false)
+		lreq := req
+		lreq.lagRetry = true
+		pres := r.try(ctx, lreq, notFaulted(r.byName[r.primary].circuits, tried), &primaryTried, false)
 		switch pres.status {
-		case done, canceled:
+		case done:
+			if pres.err != nil {
+				// Say what was tried: the replica, then the primary.
+				pres.err = fmt.Errorf("region: %s from %s: %s (%s) answered, then the primary %s (%s) when asked again for replication lag: %w",
+					req.op, req.home, res.by.authURL, res.by.location, pres.by.authURL, pres.by.location, pres.err)
+			}
+			res = pres
+		case canceled:
 			res = pres
 		case exhausted:
 			// The primary could not be asked: the replica's answer stands.
+			res.err = fmt.Errorf("region: %s from %s: %s (%s) answered; the primary could not be asked again: %w",
+				req.op, req.home, res.by.authURL, res.by.location, res.err)
 		}
 	}
 	switch res.status {
@@ -211,8 +251,10 @@ func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, count
 		sent++
 		r.attempts.Add(1)
 		c.attempts.Add(1)
-		tok, err := r.attempt(ctx, req, c, probe)
+		actx, observed := r.observeAttempt(ctx, req, c, probe, moved, *tried) // observe.go; a no-op without an Observer
+		tok, err := r.attempt(actx, req, c, probe)
 		now := r.clock.Now()
+		observed(now, err)
 		switch {
 		case err == nil:
 			c.report(answered, probe, now)
@@ -291,4 +333,46 @@ func notSent(err error) bool {
 func answeredStatus(err error) bool {
 	var ie *identity.Error
 	return errors.As(err, &ie) && ie.Status != 0
+}
+
+// mayLag reports whether a replica's ignorance of subject may be
+// replication lag: it was issued within the lag window, or it does not
+// show when it was issued.
+func (r *Resolver) mayLag(subject string) bool {
+	at, ok := identity.TokenIssuedAt(subject)
+	return !ok || r.clock.Now().Sub(at) < r.lagWindow
+}
+
+// Lag retries are budgeted: a replica's answer is retried at the primary
+// at most lagRate times a second on average (lagBurst at once). Real
+// victims of replication lag are few (a user registered a moment ago); a
+// flood of tokens forged to look new would otherwise cost the primary one
+// request each on top of the replica's.
+const (
+	lagRate  = 10.0
+	lagBurst = 20.0
+)
+
+// bucket is a token bucket on the resolver's clock.
+type bucket struct {
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+// take reports whether a retry may go to the primary now.
+func (b *bucket) take(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		b.tokens = lagBurst
+	} else if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(lagBurst, b.tokens+d.Seconds()*lagRate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/geostack/geostack/clock"
+	"github.com/geostack/geostack/observe"
 )
 
 // Resolver answers where a client's Keystone is and talks to it with
@@ -18,7 +19,10 @@ type Resolver struct {
 	byName         map[string]*location // immutable after New
 	configured     map[string]string    // region -> location, immutable
 	attemptTimeout time.Duration
+	lagWindow      time.Duration
+	lagBudget      bucket
 	clock          clock.Clock
+	observer       observe.Observer // nil: attempts are not observed
 
 	attempts   atomic.Uint64
 	faults     atomic.Uint64
@@ -48,9 +52,13 @@ func New(cfg Config) (*Resolver, error) {
 		configured:     map[string]string{},
 		attemptTimeout: cfg.AttemptTimeout,
 		clock:          cfg.Clock,
+		observer:       cfg.Observer,
 	}
 	if r.attemptTimeout == 0 {
 		r.attemptTimeout = defaultAttemptTimeout
+	}
+	if r.lagWindow = cfg.ReplicationLag; r.lagWindow == 0 {
+		r.lagWindow = defaultReplicationLag
 	}
 	if r.clock == nil {
 		r.clock = clock.System()

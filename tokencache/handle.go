@@ -3,6 +3,7 @@ package tokencache
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -44,6 +45,21 @@ type entry struct {
 	tok   *identity.Token
 	state state
 	err   *FetchError // stateFailed
+	// header is the X-Auth-Token value of tok, made once per token so that
+	// a request does not allocate it.
+	header []string
+}
+
+// tokenEntry returns an entry of tok in state st, sharing prev's header
+// value when prev holds the same token.
+func tokenEntry(tok *identity.Token, st state, prev *entry) *entry {
+	e := &entry{tok: tok, state: st}
+	if prev != nil && prev.tok == tok && prev.header != nil {
+		e.header = prev.header
+	} else {
+		e.header = []string{tok.ID}
+	}
+	return e
 }
 
 // usable reports whether e holds a token that may be served.
@@ -90,18 +106,48 @@ func (h *Handle) Token(ctx context.Context) (*identity.Token, error) {
 	return h.s.token(ctx)
 }
 
+// header returns the token and its X-Auth-Token value, as Token does.
+func (h *Handle) header(ctx context.Context) (*identity.Token, []string, error) {
+	if e := h.s.cur.Load(); e.state == stateFresh {
+		return e.tok, e.header, nil
+	}
+	tok, err := h.Token(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e := h.s.cur.Load(); e.tok == tok && e.header != nil {
+		return tok, e.header, nil
+	}
+	return tok, []string{tok.ID}, nil
+}
+
 // Invalidate drops the cached token if its id is still rejectedID (a
 // compare-and-swap), and reports whether it did. Call it when a service
 // rejected the token; the next Token fetches a new one. Callers that
 // report a token already replaced change nothing, so many callers
 // reporting the same rejected token cause one refetch. It affects every
-// Handle of the Key.
+// Handle of the Key. Within 30 s of dropping a token it drops no other
+// (Stats.Refused counts those refusals): a service that rejects every
+// token costs one refetch per 30 s, not one per request.
 // A released Handle invalidates nothing.
 func (h *Handle) Invalidate(rejectedID string) bool {
 	if h.released.Load() {
 		return false
 	}
 	return h.s.invalidate(rejectedID)
+}
+
+// Refresh fetches a new token now, whatever the state of the cached one,
+// and returns it; the current token is served to other callers until the
+// new one is installed. Concurrent Refresh and Token calls share one
+// fetch. It is for a caller that knows the token must change (its roles
+// were just changed in Keystone, say); a rejected token is better reported
+// with Invalidate.
+func (h *Handle) Refresh(ctx context.Context) (*identity.Token, error) {
+	if h.released.Load() {
+		return nil, ErrClosed
+	}
+	return h.s.wait(ctx, true)
 }
 
 // Stats returns the counters of the Handle's entry, which every Handle of
@@ -173,8 +219,11 @@ type slot struct {
 	failures int         // consecutive failed fetches
 	rejected string      // the id of the token last invalidated
 	fetching int         // fetches running; the entry is not dropped meanwhile
+	// invalidatedAt is when Invalidate last dropped a token: another is
+	// not dropped within rejectWindow of it.
+	invalidatedAt time.Time
 
-	issued, fromShared, refreshes, failed, coalesced, invalidations atomic.Uint64
+	issued, fromShared, refreshes, failed, coalesced, invalidations, refused atomic.Uint64
 }
 
 func newSlot(c *Cache, id string, key Key) *slot {
@@ -190,7 +239,7 @@ func (s *slot) token(ctx context.Context) (*identity.Token, error) {
 	case stateFresh, stateRefreshing:
 		return e.tok, nil
 	case stateStale:
-		if s.cur.CompareAndSwap(e, &entry{tok: e.tok, state: stateRefreshing}) {
+		if s.cur.CompareAndSwap(e, tokenEntry(e.tok, stateRefreshing, e)) {
 			s.refreshes.Add(1)
 			s.flight.DoChan(flightKey, func() (any, error) { return s.fetchAndInstall(ctx, true) })
 		}
@@ -200,15 +249,16 @@ func (s *slot) token(ctx context.Context) (*identity.Token, error) {
 	case stateClosed:
 		return nil, ErrClosed
 	}
-	return s.wait(ctx)
+	return s.wait(ctx, false)
 }
 
-// wait joins or starts the fetch and waits for it on ctx.
-func (s *slot) wait(ctx context.Context) (*identity.Token, error) {
+// wait joins or starts the fetch (a forced one if refresh) and waits for
+// it on ctx.
+func (s *slot) wait(ctx context.Context, refresh bool) (*identity.Token, error) {
 	var mine atomic.Bool
 	ch := s.flight.DoChan(flightKey, func() (any, error) {
 		mine.Store(true)
-		return s.fetchAndInstall(ctx, false)
+		return s.fetchAndInstall(ctx, refresh)
 	})
 	select {
 	case r := <-ch:
@@ -283,12 +333,14 @@ func (s *slot) fetchAndInstall(ctx context.Context, refresh bool) (*identity.Tok
 		fromStore bool
 		err       error
 	)
+	fctx, observed := s.observeFetch(fctx, refresh) // observe.go; a no-op without an Observer
 	if sh := s.c.opts.Shared; sh != nil {
 		tok, fromStore, err = s.fetchShared(fctx, sh, src)
 	} else {
 		tok, err = s.fetchChecked(fctx, src)
 	}
 	now := s.c.opts.Clock.Now()
+	observed(now, fromStore, err)
 	if err != nil {
 		s.failed.Add(1)
 		return nil, s.fail(err, now)
@@ -364,17 +416,17 @@ func (s *slot) install(tok *identity.Token, now time.Time, fromStore bool) {
 	s.failures = 0
 	var e *entry
 	if final && now.Before(expireAt) {
-		e = &entry{tok: tok, state: stateFresh}
+		e = tokenEntry(tok, stateFresh, nil)
 		s.timer = o.Clock.AfterFunc(expireAt.Sub(now), func() { s.markExpired(tok) })
 	} else if now.Before(staleAt) {
-		e = &entry{tok: tok, state: stateFresh}
+		e = tokenEntry(tok, stateFresh, nil)
 		s.timer = o.Clock.AfterFunc(staleAt.Sub(now), func() { s.markStale(tok, expireAt) })
 	} else {
 		// Already inside its window (a token that was old when fetched).
 		// Published as refreshing, since a reader's refresh would only
 		// join the flight that is installing it; the retry timer makes it
 		// stale, and so refreshable, once that flight is over.
-		e = &entry{tok: tok, state: stateRefreshing}
+		e = tokenEntry(tok, stateRefreshing, nil)
 		s.timer = o.Clock.AfterFunc(max(expireAt.Sub(now), 0), func() { s.markExpired(tok) })
 		s.retry = o.Clock.AfterFunc(o.BackoffMin, func() { s.retryRefresh(tok) })
 	}
@@ -395,11 +447,12 @@ func (s *slot) markStale(tok *identity.Token, expireAt time.Time) {
 	}
 	defer s.c.wg.Done()
 	s.mu.Lock()
-	if e := s.cur.Load(); e.tok != tok || e.state != stateFresh {
+	e := s.cur.Load()
+	if e.tok != tok || e.state != stateFresh {
 		s.mu.Unlock()
 		return
 	}
-	s.cur.Store(&entry{tok: tok, state: stateStale})
+	s.cur.Store(tokenEntry(tok, stateStale, e))
 	clk := s.c.opts.Clock
 	s.timer = clk.AfterFunc(max(expireAt.Sub(clk.Now()), 0), func() { s.markExpired(tok) })
 	s.mu.Unlock()
@@ -442,6 +495,12 @@ func (s *slot) fail(cause error, now time.Time) *FetchError {
 	s.failures++
 	n := s.failures
 	wait := o.backoff(n, rand.Float64())
+	// Back pressure (a 429 or 503 with Retry-After) is honoured: nobody
+	// asks again before Keystone said it may.
+	var ie *identity.Error
+	if errors.As(cause, &ie) && ie.RetryAfter > wait {
+		wait = ie.RetryAfter
+	}
 	ferr := s.fetchError(cause, now.Add(wait))
 	serving := e.state == stateRefreshing
 	if s.retry != nil {
@@ -498,12 +557,20 @@ func (s *slot) retryRefresh(tok *identity.Token) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.cur.Load(); e.tok == tok && e.state == stateRefreshing {
-		s.cur.Store(&entry{tok: tok, state: stateStale})
+		s.cur.Store(tokenEntry(tok, stateStale, e))
 	}
 	s.retry = nil
 }
 
-// invalidate drops the token if its id is still rejectedID.
+// rejectWindow is how long after dropping a rejected token the entry
+// refuses to drop the next one. A service that rejects every token (stale
+// Fernet keys at one location, a broken middleware) would otherwise make
+// every request fetch a new token for the identity, which every service
+// in every region shares; with the window it costs one refetch per window.
+const rejectWindow = 30 * time.Second
+
+// invalidate drops the token if its id is still rejectedID, unless a token
+// was already dropped within rejectWindow.
 func (s *slot) invalidate(rejectedID string) bool {
 	s.mu.Lock()
 	e := s.cur.Load()
@@ -511,6 +578,13 @@ func (s *slot) invalidate(rejectedID string) bool {
 		s.mu.Unlock()
 		return false
 	}
+	now := s.c.opts.Clock.Now()
+	if !s.invalidatedAt.IsZero() && now.Sub(s.invalidatedAt) < rejectWindow {
+		s.mu.Unlock()
+		s.refused.Add(1)
+		return false
+	}
+	s.invalidatedAt = now
 	s.cur.Store(expiredEntry)
 	s.rejected = rejectedID
 	s.stopTimers()
@@ -527,6 +601,7 @@ func (s *slot) stats() Stats {
 		Failures:      s.failed.Load(),
 		Coalesced:     s.coalesced.Load(),
 		Invalidations: s.invalidations.Load(),
+		Refused:       s.refused.Load(),
 	}
 }
 

@@ -19,6 +19,9 @@ type Stats struct {
 	Coalesced uint64
 	// Invalidations is the number of tokens dropped by Invalidate.
 	Invalidations uint64
+	// Refused is the number of Invalidate calls refused because a token
+	// had been dropped less than 30 s before.
+	Refused uint64
 }
 
 func (s *Stats) add(o Stats) {
@@ -28,4 +31,5 @@ func (s *Stats) add(o Stats) {
 	s.Failures += o.Failures
 	s.Coalesced += o.Coalesced
 	s.Invalidations += o.Invalidations
+	s.Refused += o.Refused
 }

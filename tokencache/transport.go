@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,16 +51,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Header.Get(authHeader) == "" {
 			return t.base.RoundTrip(req)
 		}
-		return t.base.RoundTrip(withHeader(req, ""))
+		return t.base.RoundTrip(withHeader(req, nil))
 	}
 	ctx := req.Context()
-	tok, err := t.h.Token(ctx)
+	tok, hdr, err := t.h.header(ctx)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	resp, err := t.base.RoundTrip(withHeader(req, tok.ID))
+	resp, err := t.base.RoundTrip(withHeader(req, hdr))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -69,11 +70,17 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	next, err := t.h.Token(ctx)
-	if err != nil || next.ID == tok.ID {
+	if err != nil {
 		// No new token to retry with: the caller gets the 401.
 		return resp, nil
 	}
-	retry := withHeader(req, next.ID)
+	if next.ID == tok.ID {
+		// The token stays (it was just replaced for another rejection):
+		// the endpoint rejects tokens that are good elsewhere.
+		drain(resp)
+		return nil, &RejectedError{URL: endpointOf(req.URL), Identity: t.h.s.key.describe()}
+	}
+	retry := withHeader(req, []string{next.ID})
 	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
 		if err != nil {
@@ -109,21 +116,22 @@ func origin(u *url.URL) string {
 }
 
 // withHeader returns a shallow copy of req whose headers are req's with
-// X-Auth-Token (in any spelling) set to token, or removed if token is "".
-// Only the header map
-// is new: the values of the other headers are shared, as RoundTrip may do
-// since it does not change them.
-func withHeader(req *http.Request, token string) *http.Request {
+// X-Auth-Token set to token (its one value), or removed if token is nil.
+// Only the header map is new, cloned whole: the values of the other
+// headers are shared, as RoundTrip may do since it does not change them.
+// (Headers set through http.Header are canonical: X-Auth-Token is the one
+// spelling to replace.)
+func withHeader(req *http.Request, token []string) *http.Request {
 	r := new(http.Request)
 	*r = *req
-	r.Header = make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		if !strings.EqualFold(k, authHeader) {
-			r.Header[k] = v
-		}
+	r.Header = maps.Clone(req.Header)
+	if r.Header == nil {
+		r.Header = make(http.Header, 1)
 	}
-	if token != "" {
-		r.Header[authHeader] = []string{token}
+	if token == nil {
+		delete(r.Header, authHeader)
+	} else {
+		r.Header[authHeader] = token
 	}
 	return r
 }
@@ -163,4 +171,27 @@ func NewProviderClient(h *Handle, base *http.Client) *gophercloud.ProviderClient
 	}
 	pc.HTTPClient.Transport = h.Transport(pc.HTTPClient.Transport)
 	return pc
+}
+
+// RejectedError is returned by a Transport for a request that a service
+// answered 401 with a token that was fetched anew for another 401 less
+// than 30 s before: rather than churn the token that every service and
+// region shares, the request fails, naming the endpoint that rejects what
+// Keystone issued.
+type RejectedError struct {
+	// URL is the endpoint, scheme, host and path, without the query.
+	URL string
+	// Identity describes the token's entry, as FetchError.Identity does.
+	Identity string
+}
+
+func (e *RejectedError) Error() string {
+	return "tokencache: " + e.URL + " rejected a token just issued for " + e.Identity + " (401): not fetching another within 30 s"
+}
+
+// endpointOf returns u without its query, fragment and user information.
+func endpointOf(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment, c.ForceQuery = nil, "", "", false
+	return c.String()
 }

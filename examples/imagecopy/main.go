@@ -44,7 +44,7 @@ import (
 
 	"github.com/geostack/geostack"
 	"github.com/geostack/geostack/examples/internal/demo"
-	"github.com/geostack/geostack/internal/testserver"
+	"github.com/geostack/geostack/geostacktest"
 )
 
 type options struct {
@@ -84,7 +84,7 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, o options) error {
-	env, err := demo.Start(o.Flags, testserver.Options{})
+	env, err := demo.Start(o.Flags, geostacktest.Options{})
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func run(ctx context.Context, out io.Writer, o options) error {
 
 	// 5. On the fake cloud: a stream corrupted on its way is refused.
 	if env.Fake != nil {
-		env.Fake.SetFault(testserver.Service("image", "TYO1"), testserver.Fault{CorruptDownloadAfter: src.SizeBytes / 3})
+		env.Fake.SetServiceFault("image", "TYO1", geostacktest.Fault{CorruptDownloadAfter: src.SizeBytes / 3})
 		_, err := client.CopyImage(ctx, ref, "OSA1", geostack.CopyOptions{})
 		env.Fake.ClearFaults()
 		if !errors.Is(err, geostack.ErrImageHashMismatch) {

@@ -1,7 +1,9 @@
 package authtoken
 
 import (
+	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -39,6 +42,11 @@ const (
 	// largest PKI tokens were a few KiB. A longer header is not sent to
 	// Keystone.
 	defaultMaxTokenLength = 8 << 10
+	// defaultMaxValidations: a backend's Keystone sees at most this many
+	// validations from it at once, each a bounded wait for the service
+	// token and one request; past it, new tokens are turned away at once
+	// instead of queueing goroutines behind an overloaded Keystone.
+	defaultMaxValidations = 64
 )
 
 // Roles is a role requirement: the token must carry every role of AllOf
@@ -88,10 +96,23 @@ type Config struct {
 	// Resolver, instead of Primary, is a resolver of the caller's own:
 	// validation then fails over along its locations.
 	Resolver *region.Resolver
+	// FailureThreshold, CoolDown, AttemptTimeout and ReplicationLag tune
+	// the resolver New builds (see region.Config; zero values take its
+	// defaults). A Resolver of the caller's own has its own tuning: give
+	// them or Resolver, not both.
+	FailureThreshold int
+	CoolDown         time.Duration
+	AttemptTimeout   time.Duration
+	ReplicationLag   time.Duration
 
-	// Client talks to Keystone. Nil means a zero identity.Client with
-	// Clock.
+	// Client talks to Keystone. Nil means an identity.Client of the
+	// Validator's own, with Clock, TLSConfig and a bound on the
+	// connections it opens to each Keystone.
 	Client *identity.Client
+	// TLSConfig is the TLS configuration of the Validator's own client
+	// (a CA of the deployment's own, a client certificate); it is
+	// cloned. Give Client or TLSConfig, not both.
+	TLSConfig *tls.Config
 
 	// ServiceCredential and ServiceScope are the service's own identity:
 	// New keeps its token (issued without a catalog through the resolver
@@ -111,6 +132,14 @@ type Config struct {
 	ServiceRoles []string
 	// Roles is the requirement on user tokens; not met gives ErrForbidden.
 	Roles Roles
+	// ServiceType is the backend's service type as application
+	// credentials' access rules name it (keystonemiddleware's
+	// service_type). Set, the Validator tells Keystone it enforces access
+	// rules (OpenStack-Identity-Access-Rules), and Handler lets a token
+	// with rules through only for a request they permit; Validate, which
+	// has no request to check them against, refuses such a token
+	// (ErrAccessRules). Empty: Keystone refuses tokens with access rules.
+	ServiceType string
 
 	// CacheSize is how many validated tokens are kept. Default
 	// 10,000.
@@ -131,6 +160,16 @@ type Config struct {
 	// MaxTokenLength is the longest token sent to Keystone. Default
 	// 8 KiB.
 	MaxTokenLength int
+	// AnyTokenFormat sends Keystone tokens of any shape. By default only
+	// tokens shaped like those Keystone's providers issue (Fernet, JWS;
+	// see identity.TokenIssuedAt) are, and any other is ErrInvalidToken at
+	// no Keystone cost: set it for a deployment with another provider.
+	AnyTokenFormat bool
+	// MaxValidations bounds the Keystone validations in progress at once
+	// (one per distinct token, however many callers wait for it). A
+	// caller with yet another token gets ErrUnavailable at once, which
+	// Handler answers 503 with Retry-After. Default 64.
+	MaxValidations int
 	// IncludeCatalog asks Keystone for the service catalog of validated
 	// tokens. Off by default: a SaaS backend rarely needs it and it is
 	// most of the bytes on a slow link.
@@ -153,6 +192,19 @@ type Config struct {
 	// Logger receives rejected tokens (with a fingerprint, never the
 	// token), Keystone failures and service token refreshes. Nil discards.
 	Logger *slog.Logger
+	// Observer, if set, sees every validation (observe.Validation) with
+	// its timing, source (cache or Keystone) and outcome, and is given to
+	// the resolver and the token cache New builds, so that their attempts
+	// and service-token fetches are seen too. A Resolver or TokenCache of
+	// the caller's own keeps its own Observer.
+	Observer observe.Observer
+
+	// Closers are closed by the Validator's Close, in order, once the
+	// validations in flight have ended: what the configuration holds
+	// for the Validator alone, such as the memcached Store under Shared
+	// (ksmconfig puts the Store it made there). A Config with Closers is
+	// for one Validator. When New fails they are not closed.
+	Closers []io.Closer
 }
 
 // withDefaults returns c with its zero fields set, or every problem.
@@ -174,6 +226,8 @@ func (c Config) withDefaults() (Config, error) {
 		l.Add("primary", "no primary location (or give a Resolver)")
 	case c.Resolver != nil && c.Primary != "":
 		l.Add("primary", "give Primary or Resolver, not both: the resolver has a primary of its own")
+	case c.Resolver != nil && (c.FailureThreshold != 0 || c.CoolDown != 0 || c.AttemptTimeout != 0 || c.ReplicationLag != 0):
+		l.Add("resolver", "the failover tuning would be ignored by a Resolver of the caller's own: give one or the other")
 	}
 	switch {
 	case c.ServiceToken != nil && typednil.Is(c.ServiceToken):
@@ -197,13 +251,21 @@ func (c Config) withDefaults() (Config, error) {
 	case c.Client != nil && c.Client.Clock != nil && c.Clock != nil && !sameClock(c.Client.Clock, c.Clock):
 		l.Add("clock", "the Client has a Clock of its own that is not Clock: give one of them")
 	}
+	if c.Client != nil && c.TLSConfig != nil {
+		l.Add("tls_config", "give Client or TLSConfig, not both: the Client's own HTTP client would not use it")
+	}
+	for i, cl := range c.Closers {
+		if cl == nil || typednil.Is(cl) {
+			l.Add(fmt.Sprintf("closers[%d]", i), "a nil io.Closer")
+		}
+	}
 	for _, f := range []struct {
 		name string
 		v    int64
 	}{
 		{"cache_size", int64(c.CacheSize)}, {"negative_cache_size", int64(c.NegativeCacheSize)},
 		{"cache_ttl", int64(c.CacheTTL)}, {"validate_timeout", int64(c.ValidateTimeout)},
-		{"max_token_length", int64(c.MaxTokenLength)},
+		{"max_token_length", int64(c.MaxTokenLength)}, {"max_validations", int64(c.MaxValidations)},
 	} {
 		if f.v < 0 {
 			l.Add(f.name, "%d is negative", f.v)
@@ -236,6 +298,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxTokenLength == 0 {
 		c.MaxTokenLength = defaultMaxTokenLength
 	}
+	if c.MaxValidations == 0 {
+		c.MaxValidations = defaultMaxValidations
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -254,14 +319,14 @@ func locations(d domain.Domain) []region.Location {
 	locs := make([]region.Location, 0, len(names))
 	for _, n := range names {
 		ep := d.Endpoints[n]
-		u := ep.AdminAuthURL
-		if u == "" {
-			u = ep.UserAuthURL
+		urls := ep.Admins()
+		if len(urls) == 0 {
+			urls = ep.Users()
 		}
-		if u == "" {
+		if len(urls) == 0 {
 			continue
 		}
-		locs = append(locs, region.Location{Name: n, AuthURLs: []string{u}})
+		locs = append(locs, region.Location{Name: n, AuthURLs: urls})
 	}
 	return locs
 }

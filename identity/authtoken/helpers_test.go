@@ -3,6 +3,9 @@ package authtoken
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -205,4 +208,14 @@ func (e *env) serve(t testing.TB, o HandlerOptions, headers map[string]string) (
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec, s
+}
+
+// fernetID returns a token id shaped like a Fernet token issued at at,
+// which no Keystone knows.
+func fernetID(at time.Time) string {
+	var b [1 + 8 + 16 + 64 + 32]byte
+	rand.Read(b[:])
+	b[0] = 0x80
+	binary.BigEndian.PutUint64(b[1:9], uint64(at.Unix()))
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

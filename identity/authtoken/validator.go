@@ -2,19 +2,21 @@ package authtoken
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -39,12 +41,16 @@ type Validator struct {
 	keys    *keyer
 	pos     *lru.Cache[key, *entry]
 	neg     *lru.Cache[key, time.Time]
-	flights singleflight.Group
+	// fmu guards flights: the Keystone validations in progress, one per
+	// token, each with the number of callers waiting for it.
+	fmu     sync.Mutex
+	flights map[string]*flight
 	log     *slog.Logger
 	wwwAuth string // the WWW-Authenticate header value
 
 	stop     context.Context
 	stopNow  context.CancelFunc
+	stats    counters
 	mu       sync.Mutex // guards closed and wg.Add
 	closed   bool
 	inflight sync.WaitGroup
@@ -63,9 +69,12 @@ func New(cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{cfg: cfg, resolver: cfg.Resolver, log: cfg.Logger, keys: newKeyer(), now: cfg.Clock.Now, release: func() {}}
+	v := &Validator{cfg: cfg, resolver: cfg.Resolver, log: cfg.Logger, keys: newKeyer(), now: cfg.Clock.Now,
+		release: func() {}, flights: make(map[string]*flight)}
 	if v.resolver == nil {
-		rc := region.Config{Locations: locations(cfg.Domains[0]), Primary: cfg.Primary, Clock: cfg.Clock, Logger: cfg.Logger}
+		rc := region.Config{Locations: locations(cfg.Domains[0]), Primary: cfg.Primary, Clock: cfg.Clock, Logger: cfg.Logger,
+			FailureThreshold: cfg.FailureThreshold, CoolDown: cfg.CoolDown, AttemptTimeout: cfg.AttemptTimeout,
+			ReplicationLag: cfg.ReplicationLag, Observer: cfg.Observer}
 		if v.resolver, err = region.New(rc); err != nil {
 			return nil, endpointProblems(cfg.Domains[0], rc.Locations, err)
 		}
@@ -81,7 +90,7 @@ func New(cfg Config) (*Validator, error) {
 	}
 	v.wwwAuth = `Keystone uri="` + uri + `"`
 
-	c := identity.Client{Clock: cfg.Clock}
+	c := identity.Client{Clock: cfg.Clock, HTTPClient: keystoneHTTPClient(cfg.TLSConfig)}
 	if cfg.Client != nil {
 		c = *cfg.Client
 		if c.Clock == nil {
@@ -92,7 +101,7 @@ func New(cfg Config) (*Validator, error) {
 	if err := v.serviceToken(cfg); err != nil {
 		return nil, err
 	}
-	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog}
+	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog, AccessRules: cfg.ServiceType != ""}
 	// Shared validations are kept apart by what they hold (with or without
 	// catalog) and by how long they are trusted: a validator with a short
 	// CacheTTL, so that revocations take effect quickly, never takes a
@@ -102,6 +111,11 @@ func New(cfg Config) (*Validator, error) {
 		v.variant = "catalog"
 	}
 	v.variant += "/ttl=" + cfg.CacheTTL.String()
+	if cfg.ServiceType != "" {
+		// Tokens with access rules are shared only among validators that
+		// enforce them.
+		v.variant += "/rules"
+	}
 
 	// Both sizes are positive by now, the one thing lru.New checks.
 	v.pos, _ = lru.New[key, *entry](cfg.CacheSize)
@@ -112,8 +126,8 @@ func New(cfg Config) (*Validator, error) {
 
 func userAuthURL(d domain.Domain, home, primary string) (string, error) {
 	for _, loc := range []string{home, primary} {
-		if ep, ok := d.AuthURLs(loc); ok && ep.UserAuthURL != "" {
-			return ep.UserAuthURL, nil
+		if ep, ok := d.AuthURLs(loc); ok && len(ep.Users()) > 0 {
+			return ep.Users()[0], nil
 		}
 	}
 	var l configerr.List
@@ -136,7 +150,7 @@ func (v *Validator) serviceToken(cfg Config) error {
 	own := cache == nil
 	if own {
 		var err error
-		if cache, err = tokencache.New(tokencache.Options{Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
+		if cache, err = tokencache.New(tokencache.Options{Clock: cfg.Clock, Logger: cfg.Logger, Observer: cfg.Observer}); err != nil {
 			return err
 		}
 	}
@@ -171,9 +185,10 @@ func (v *Validator) serviceToken(cfg Config) error {
 // it in a test.
 func (v *Validator) ServiceToken() identity.TokenSource { return v.service }
 
-// Close cancels the validations in flight and waits for them to end.
-// Afterwards Validate fails with ErrClosed on a cache miss. It is
-// idempotent and always returns nil.
+// Close cancels the validations in flight and waits for them to end,
+// then gives up what New built and closes Config.Closers. Afterwards
+// Validate fails with ErrClosed on a cache miss. It returns the Closers'
+// errors, joined, the first time, and nil afterwards.
 func (v *Validator) Close() error {
 	v.mu.Lock()
 	closed := v.closed
@@ -181,10 +196,17 @@ func (v *Validator) Close() error {
 	v.mu.Unlock()
 	v.stopNow()
 	v.inflight.Wait()
-	if !closed {
-		v.release()
+	if closed {
+		return nil
 	}
-	return nil
+	v.release()
+	var errs []error
+	for _, c := range v.cfg.Closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Validate reports whether token is a valid Keystone token of one of the
@@ -196,14 +218,36 @@ func (v *Validator) Close() error {
 // many callers ask about the same token at once; each caller waits on its
 // own ctx. Errors are *Error values; see the sentinels.
 func (v *Validator) Validate(ctx context.Context, token string) (*identity.Token, error) {
-	return v.validateUser(ctx, token, false)
+	tok, err := v.validateUser(ctx, token, false)
+	if err != nil {
+		return nil, v.rejected(err)
+	}
+	if _, restricted := tokenAccessRules(tok); restricted {
+		return nil, v.rejected(&Error{Kind: ErrAccessRules, Token: identity.TokenFingerprint(token),
+			Reason: "the token has access rules, which only Handler can check against a request"})
+	}
+	return tok, nil
 }
 
 // ValidateService validates an X-Service-Token: a valid token (of any
 // domain: service users live in the Default domain) carrying one of
 // Config.ServiceRoles.
 func (v *Validator) ValidateService(ctx context.Context, token string) (*identity.Token, error) {
-	tok, err := v.lookup(ctx, token, false)
+	tok, err := v.validateService(ctx, token)
+	if err != nil {
+		return nil, v.rejected(err)
+	}
+	return tok, nil
+}
+
+// validateService is ValidateService without counting a rejection.
+func (v *Validator) validateService(ctx context.Context, token string) (tok *identity.Token, err error) {
+	if v.cfg.Observer != nil { // observe.go
+		var end func(error)
+		ctx, end = v.observe(ctx, true)
+		defer func() { end(err) }()
+	}
+	tok, err = v.lookup(ctx, token, false)
 	if err != nil {
 		return nil, asService(err)
 	}
@@ -230,7 +274,12 @@ func asService(err error) error {
 // validateUser is Validate; allowExpired accepts a token past its expiry
 // within Keystone's allow_expired window, as keystonemiddleware does when a
 // valid service token comes with it.
-func (v *Validator) validateUser(ctx context.Context, token string, allowExpired bool) (*identity.Token, error) {
+func (v *Validator) validateUser(ctx context.Context, token string, allowExpired bool) (_ *identity.Token, err error) {
+	if v.cfg.Observer != nil { // observe.go
+		var end func(error)
+		ctx, end = v.observe(ctx, false)
+		defer func() { end(err) }()
+	}
 	tok, err := v.lookup(ctx, token, allowExpired)
 	if err != nil {
 		return nil, err
@@ -248,87 +297,174 @@ func (v *Validator) lookup(ctx context.Context, token string, allowExpired bool)
 		return nil, &Error{Kind: ErrMissing}
 	}
 	if !wellFormed(token, v.cfg.MaxTokenLength) {
+		v.stats.malformed.Add(1)
 		return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "malformed token (too long or not visible ASCII); not sent to Keystone"}
 	}
-	k := v.keys.key(token)
-	if tok, known, err := v.cached(k, token, allowExpired); known {
+	k, stripe := v.keys.keyAndStripe(token)
+	switch tok, from, err := v.cached(k, token, allowExpired); from {
+	case fromPositive:
+		stripe.hits.Add(1)
+		v.source(ctx, observe.SourceCache) // observe.go: what the Observer is told answered
+		return tok, err
+	case fromNegative:
+		v.stats.negativeHits.Add(1)
+		v.source(ctx, observe.SourceCache)
 		return tok, err
 	}
+	// Only a token that passed this check is ever cached: checking it
+	// after the cache keeps its decoding off the hit path.
+	if !v.cfg.AnyTokenFormat {
+		if _, ok := identity.TokenIssuedAt(token); !ok {
+			v.stats.malformed.Add(1)
+			return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
+				Reason: "not a Fernet or JWS token, which is all Keystone issues; not sent to Keystone (Config.AnyTokenFormat)"}
+		}
+	}
+	v.source(ctx, observe.SourceKeystone) // observe.go: what the Observer is told answered
+	v.stats.misses.Add(1)
 	return v.fetch(ctx, k, token, allowExpired)
 }
 
-// cached answers from the validation caches, if they know the token. It
-// reads them with Peek, which takes no exclusive lock: concurrent hits on
-// every core do not queue on the LRU's list. (Entries then leave in the
-// order they came, which their TTL bounds anyway.)
-func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identity.Token, known bool, err error) {
+// Where cached found its answer.
+const (
+	fromNowhere = iota
+	fromPositive
+	fromNegative
+)
+
+// cached answers from the validation caches, if they know the token, and
+// says which one did (fromNowhere: neither). It reads them with Peek,
+// which takes no exclusive lock: concurrent hits on every core do not
+// queue on the LRU's list. (Entries then leave in the order they came,
+// which their TTL bounds anyway.)
+func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identity.Token, from int, err error) {
 	now := v.now()
 	if e, ok := v.pos.Peek(k); ok {
 		if now.Before(e.until) {
-			return e.tok, true, nil
+			return e.tok, fromPositive, nil
 		}
 		if !allowExpired && !now.Before(e.tok.Expiry) {
-			return nil, true, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
+			return nil, fromPositive, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
 				Reason: "token expired at " + e.tok.Expiry.Format(time.RFC3339)}
 		}
 	}
 	if until, ok := v.neg.Peek(k); ok && !allowExpired && now.Before(until) {
-		return nil, true, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
+		return nil, fromNegative, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "Keystone rejected the token recently (negative cache)"}
 	}
-	return nil, false, nil
+	return nil, fromNowhere, nil
 }
 
-// fetch validates token at Keystone, coalescing concurrent callers.
+// flight is one Keystone validation that callers wait for.
+type flight struct {
+	done    chan struct{} // closed when tok and err are set
+	tok     *identity.Token
+	err     error
+	waiters int // guarded by Validator.fmu
+	cancel  context.CancelFunc
+}
+
+// fetch validates token at Keystone, coalescing concurrent callers into one
+// flight. A flight no caller waits for any more is cancelled; when
+// Config.MaxValidations flights are already running, a caller with a new
+// token is turned away at once (ErrUnavailable, with a retry hint), so a
+// flood of distinct tokens cannot pile up goroutines, connections or
+// Keystone load.
 func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
 	fk := string(k[:])
 	if allowExpired {
 		fk += "+expired"
 	}
-	ch := v.flights.DoChan(fk, func() (any, error) {
+	v.fmu.Lock()
+	f, ok := v.flights[fk]
+	if !ok {
 		v.mu.Lock()
-		if v.closed {
-			v.mu.Unlock()
-			return nil, &Error{Kind: ErrClosed}
+		closed := v.closed
+		if !closed && len(v.flights) < v.cfg.MaxValidations {
+			v.inflight.Add(1)
 		}
-		v.inflight.Add(1)
 		v.mu.Unlock()
-		defer v.inflight.Done()
-		// A caller that missed the cache just before the previous flight
-		// for this token filled it, and joined no flight because that one
-		// had just ended, finds the answer here instead of asking again.
-		if tok, known, err := v.cached(k, token, allowExpired); known {
-			return tok, err
+		switch {
+		case closed:
+			v.fmu.Unlock()
+			return nil, &Error{Kind: ErrClosed}
+		case len(v.flights) >= v.cfg.MaxValidations:
+			v.fmu.Unlock()
+			v.stats.overloaded.Add(1)
+			return nil, &Error{Kind: ErrUnavailable, Token: identity.TokenFingerprint(token), RetryAfter: time.Second,
+				Reason: fmt.Sprintf("%d validations already in progress (Config.MaxValidations)", v.cfg.MaxValidations)}
 		}
+		// The flight keeps the first caller's values, not its
+		// cancellation: it ends when no caller waits, on its timeout, or
+		// on Close.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.ValidateTimeout)
-		defer cancel()
-		defer context.AfterFunc(v.stop, cancel)()
-		if v.cfg.Shared == nil || allowExpired {
-			tok, _, err := v.remote(fctx, k, token, allowExpired)
-			return tok, err
-		}
-		tok, until, shared, err := v.cfg.Shared.Validated(fctx, token, v.variant, func(ctx context.Context) (*identity.Token, time.Time, error) {
-			return v.remote(ctx, k, token, false)
-		})
-		if err != nil {
-			return nil, err
-		}
-		if shared {
-			v.pos.Add(k, &entry{tok: tok, until: until})
-		}
-		return tok, nil
-	})
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		v.flights[fk] = f
+		go v.fly(fctx, f, fk, k, token, allowExpired)
+	} else {
+		v.stats.coalesced.Add(1)
+	}
+	f.waiters++
+	v.fmu.Unlock()
 	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
+	case <-f.done:
+		if f.err != nil {
+			return nil, f.err
 		}
-		return r.Val.(*identity.Token), nil
+		return f.tok, nil
 	case <-ctx.Done():
+		v.fmu.Lock()
+		if f.waiters--; f.waiters == 0 {
+			// Nobody wants the answer any more: stop asking, and let the
+			// next caller of this token start afresh.
+			f.cancel()
+			if v.flights[fk] == f {
+				delete(v.flights, fk)
+			}
+		}
+		v.fmu.Unlock()
 		return nil, &Error{Kind: ErrUnavailable, Token: identity.TokenFingerprint(token),
 			Reason: "caller stopped waiting for the validation", Err: ctx.Err()}
 	}
+}
+
+// fly runs one flight and hands its answer to the waiters.
+func (v *Validator) fly(ctx context.Context, f *flight, fk string, k key, token string, allowExpired bool) {
+	defer v.inflight.Done()
+	defer f.cancel()
+	stop := context.AfterFunc(v.stop, f.cancel)
+	defer stop()
+	f.tok, f.err = v.validateRemote(ctx, k, token, allowExpired)
+	v.fmu.Lock()
+	if v.flights[fk] == f {
+		delete(v.flights, fk)
+	}
+	v.fmu.Unlock()
+	close(f.done)
+}
+
+// validateRemote is a flight's work: the cache again (a flight that just
+// ended may have filled it), then the shared tier or Keystone.
+func (v *Validator) validateRemote(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
+	if tok, from, err := v.cached(k, token, allowExpired); from != fromNowhere {
+		return tok, err
+	}
+	if v.cfg.Shared == nil || allowExpired {
+		tok, _, err := v.remote(ctx, k, token, allowExpired)
+		return tok, err
+	}
+	tok, until, shared, err := v.cfg.Shared.Validated(ctx, token, v.variant, func(ctx context.Context) (*identity.Token, time.Time, error) {
+		return v.remote(ctx, k, token, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if shared {
+		v.stats.sharedHits.Add(1)
+		v.pos.Add(k, &entry{tok: tok, until: until})
+	}
+	return tok, nil
 }
 
 // remote asks Keystone about token, through the resolver, with the
@@ -344,6 +480,7 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 	if err != nil {
 		return nil, time.Time{}, v.unavailable(fp, "no service token", err)
 	}
+	v.stats.keystone.Add(1)
 	tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
 	if errors.Is(err, identity.ErrUnauthorized) {
 		v.log.LogAttrs(ctx, slog.LevelInfo, "authtoken: Keystone rejected the service token; refreshing it once",
@@ -354,6 +491,7 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 		if svc, err = v.service.Token(ctx); err != nil {
 			return nil, time.Time{}, v.unavailable(fp, "no service token after refresh", err)
 		}
+		v.stats.keystone.Add(1)
 		tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
 	}
 	now := v.now()
@@ -379,7 +517,12 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 
 func (v *Validator) unavailable(fp, reason string, err error) error {
 	e := &Error{Kind: ErrUnavailable, Token: fp, Reason: reason, Err: err}
-	v.log.LogAttrs(context.Background(), slog.LevelError, "authtoken: token validation unavailable",
+	level := slog.LevelError
+	if errors.Is(err, context.Canceled) {
+		// A flight every caller gave up on, or Close: nothing failed.
+		level = slog.LevelDebug
+	}
+	v.log.LogAttrs(context.Background(), level, "authtoken: token validation unavailable",
 		slog.String("token", fp), slog.String("reason", reason), slog.String("error", err.Error()))
 	return e
 }
@@ -488,4 +631,23 @@ func endpointProblems(d domain.Domain, locs []region.Location, err error) error 
 		l.AddProblem(&q)
 	}
 	return l.Err()
+}
+
+// maxConnsPerKeystone bounds the connections the Validator's own HTTP
+// client opens to one Keystone: validations queue for a connection rather
+// than open one each (a flood of distinct bad tokens at 64 callers held 64
+// at once; keystonemiddleware holds a handful).
+const maxConnsPerKeystone = 8
+
+// keystoneHTTPClient is the Validator's HTTP client when Config.Client is
+// nil: its own transport, with a bound on connections per Keystone host
+// and, if given, a copy of tlsConfig.
+func keystoneHTTPClient(tlsConfig *tls.Config) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost = maxConnsPerKeystone
+	tr.MaxIdleConnsPerHost = maxConnsPerKeystone
+	if tlsConfig != nil {
+		tr.TLSClientConfig = tlsConfig.Clone()
+	}
+	return &http.Client{Transport: tr}
 }

@@ -2,7 +2,10 @@ package authtoken
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,8 +53,19 @@ func TestValidate(t *testing.T) {
 			name:         "garbage",
 			token:        func(*testing.T, *env) string { return "gAAAAABnot-a-real-token" },
 			wantErr:      ErrInvalidToken,
-			wantKeystone: 2, // a 404 at the SG replica is asked again at JP
-
+			wantKeystone: 0, // no Keystone provider issues that shape
+		},
+		{
+			name:         "unknown Fernet token, issued just now",
+			token:        func(_ *testing.T, e *env) string { return fernetID(e.clock.Now()) },
+			wantErr:      ErrInvalidToken,
+			wantKeystone: 2, // a 404 at the SG replica may be lag: asked again at JP
+		},
+		{
+			name:         "unknown Fernet token, issued an hour ago",
+			token:        func(_ *testing.T, e *env) string { return fernetID(e.clock.Now().Add(-time.Hour)) },
+			wantErr:      ErrInvalidToken,
+			wantKeystone: 1, // older than any replication lag: SG's 404 is final
 		},
 		{
 			name:         "malformed is not sent to Keystone",
@@ -215,10 +229,11 @@ func TestNegativeCache(t *testing.T) {
 			t.Parallel()
 			e := setup(t, setupOpts{config: func(c *Config) { c.NegativeTTL = tt.negativeTTL }})
 			e.serviceToken(t)
+			bogus := fernetID(e.clock.Now())
 			before := e.keystoneRequests()
 			var got []int64
 			for range 3 {
-				if _, err := e.v.Validate(t.Context(), "gAAAAABbogus"); !errors.Is(err, ErrInvalidToken) {
+				if _, err := e.v.Validate(t.Context(), bogus); !errors.Is(err, ErrInvalidToken) {
 					t.Fatalf("err = %v, want ErrInvalidToken", err)
 				}
 				got = append(got, e.keystoneRequests()-before)
@@ -609,6 +624,12 @@ func TestConfigErrors(t *testing.T) {
 			c.Clock = clock.NewManual(clockStart)
 			c.Client = &identity.Client{Clock: clock.NewManual(clockStart)}
 		}, want: []string{"clock"}},
+		{name: "Client and TLSConfig", cfg: func(_ *testing.T, c *Config) {
+			c.Client, c.TLSConfig = &identity.Client{}, &tls.Config{}
+		}, want: []string{"tls_config"}},
+		{name: "nil Closers", cfg: func(_ *testing.T, c *Config) {
+			c.Closers = []io.Closer{nil, (*os.File)(nil)}
+		}, want: []string{"closers[0]", "closers[1]"}},
 		{name: "home not a location", cfg: func(_ *testing.T, c *Config) { c.Home = "SG" },
 			want: []string{"home"}},
 		{name: "no user_auth_url at home or primary", cfg: func(_ *testing.T, c *Config) {

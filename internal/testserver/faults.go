@@ -46,8 +46,8 @@ func (t Target) String() string {
 
 // Fault is what goes wrong at a Target. The zero Fault is no fault. When a
 // location-wide Fault and an endpoint Fault both apply, flags combine,
-// latencies add up, and the endpoint's Status, OversizedBody, ClockSkew and
-// image data faults win when set.
+// latencies add up, and the endpoint's Status, RetryAfter, OversizedBody,
+// ClockSkew and image data faults win when set.
 type Fault struct {
 	// Down makes the target unreachable. For a location target the listener
 	// is really closed, so clients get "connection refused", and reopened on
@@ -57,6 +57,9 @@ type Fault struct {
 	// Status, if non-zero, answers every request with this status (e.g.
 	// 503) and a Keystone-style error body.
 	Status int
+	// RetryAfter, with Status, sends a Retry-After header of this many
+	// (whole) seconds, as a rate limiter's 429 does.
+	RetryAfter time.Duration
 	// Latency delays each response by this much real time (not Clock time,
 	// so client timeouts are exercised); a request whose context ends first
 	// gets no response.
@@ -177,6 +180,9 @@ func (s *Server) effectiveFault(t Target, loc string) Fault {
 	if e.CorruptUploadAfter != 0 {
 		f.CorruptUploadAfter = e.CorruptUploadAfter
 	}
+	if e.RetryAfter != 0 {
+		f.RetryAfter = e.RetryAfter
+	}
 	return f
 }
 
@@ -212,6 +218,9 @@ func (s *Server) withFaults(w http.ResponseWriter, r *http.Request, t Target, lo
 		return
 	}
 	if f.Status != 0 {
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter/time.Second)))
+		}
 		keystoneError(w, f.Status, "Injected fault at "+t.String()+".")
 		return
 	}

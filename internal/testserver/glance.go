@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 type glance struct {
 	mu      sync.RWMutex
 	regions map[string]map[string]*glanceImage // region → image id → image
+	seq     int                                // the seq of the next image created
 
 	algos   map[string]string   // region → hashing algorithm, where not sha512
 	methods map[string][]string // region → import methods offered, where set
@@ -79,6 +81,7 @@ func (t *tasks) wait(close bool) {
 // glance.mu; its data is immutable once set.
 type glanceImage struct {
 	id         string
+	seq        int     // creation order: the World's for seeded images, then the API's
 	name       *string // nil: null
 	owner      string
 	visibility string
@@ -123,14 +126,19 @@ var glanceReadOnly = []string{
 	"created_at", "updated_at", "self", "file", "schema", "direct_url", "locations",
 }
 
-// seedImageTime is the creation time of seeded images.
-var seedImageTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+// seededAt is the creation time of the i-th seeded image: one second
+// apart, in World order, so that Glance's default order (newest first) is
+// the reverse of the World's.
+func seededAt(i int) time.Time {
+	return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+}
 
 func newGlance(opts Options, regions []string, images []Image) (*glance, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &glance{
 		regions: make(map[string]map[string]*glanceImage, len(regions)),
 		algos:   opts.ImageHashAlgos,
+		seq:     len(images),
 		methods: opts.ImportMethods,
 		discard: opts.DiscardImageData,
 		ctx:     ctx,
@@ -150,7 +158,7 @@ func newGlance(opts Options, regions []string, images []Image) (*glance, error) 
 	for _, r := range regions {
 		g.regions[r] = make(map[string]*glanceImage)
 	}
-	for _, im := range images {
+	for i, im := range images {
 		in := regions
 		if im.Region != "" {
 			if !slices.Contains(regions, im.Region) {
@@ -183,13 +191,14 @@ func newGlance(opts Options, regions []string, images []Image) (*glance, error) 
 		for _, r := range in {
 			d := sums[g.algo(r)]
 			name := im.Name
+			at := seededAt(i)
 			gi := &glanceImage{
-				id: im.ID, name: &name, owner: im.Owner, visibility: im.Visibility, status: "active",
+				id: im.ID, seq: i, name: &name, owner: im.Owner, visibility: im.Visibility, status: "active",
 				diskFormat: cmp.Or(im.DiskFormat, "raw"), contFormat: cmp.Or(im.ContainerFormat, "bare"),
 				minDisk: im.MinDisk, minRAM: im.MinRAM, tags: []string{},
 				props: cloneMap(im.Properties), members: cloneMap(im.Members),
 				hasData: true, size: d.n, checksum: d.md5Hex(), hashAlgo: d.algo, hashValue: d.hashHex(),
-				data: data.Reader, created: seedImageTime, updated: seedImageTime,
+				data: data.Reader, created: at, updated: at,
 			}
 			if gi.props == nil {
 				gi.props = map[string]string{}
@@ -221,37 +230,24 @@ func (g *glance) importMethods(region string) []string {
 }
 
 // bootable reports whether project may boot a server from image id in
-// region: the image is there, visible to it and active.
+// region, as Nova asks Glance: the image is there, readable by the project
+// and active.
 func (g *glance) bootable(region, id, project string, admin bool) bool {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	im, ok := g.regions[region][id]
-	return ok && im.status == "active" && im.visibleTo(project, admin, "")
+	return ok && im.status == "active" && im.readable(project, admin)
 }
 
-// visibleTo applies glance's visibility rules for a project; filter is
-// the visibility query parameter ("" for the default listing, "all" for a
-// lookup by id).
-func (im *glanceImage) visibleTo(project string, admin bool, filter string) bool {
-	owned := im.owner == project
-	member := im.members[project] == "accepted"
-	switch filter {
-	case "":
-		if admin {
-			return true
-		}
-		return im.visibility == "public" || owned || (im.visibility == "shared" && member)
-	case "all":
-		return admin || im.visibility == "public" || im.visibility == "community" || owned ||
-			(im.visibility == "shared" && member)
-	case "public", "community":
-		return im.visibility == filter
-	case "private":
-		return im.visibility == "private" && (owned || admin)
-	case "shared":
-		return im.visibility == "shared" && (member || owned || admin)
-	}
-	return false
+// readable applies Glance's rule for reading one image (GET by id, its
+// data, a change to it, booting it): public and community images are
+// everyone's; a shared one is its members' whatever their status (pending
+// included); a private one is its owner's only. Admins read everything.
+// Listings have rules of their own (listed).
+func (im *glanceImage) readable(project string, admin bool) bool {
+	_, member := im.members[project]
+	return admin || im.owner == project || im.visibility == "public" || im.visibility == "community" ||
+		(im.visibility == "shared" && member)
 }
 
 // mayModify reports whether the request's project may change the image.
@@ -300,21 +296,42 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-// glanceError writes Glance's JSON error body, as webob renders it for a
-// client that accepts JSON: {"message": "…<br /><br />\n\n\n", "code":
-// "404 Not Found", "title": "Not Found"}.
-func glanceError(w http.ResponseWriter, status int, msg string) {
-	text := http.StatusText(status)
-	writeJSON(w, status, map[string]any{
-		"message": msg + "<br /><br />\n\n\n", "code": fmt.Sprintf("%d %s", status, text), "title": text,
-	})
+// glanceWriter answers a Glance request, remembering whether the request
+// accepts JSON: Glance writes its errors as JSON then, as an HTML page
+// otherwise.
+type glanceWriter struct {
+	http.ResponseWriter
+	json bool
 }
 
-// glanceReserved are image list parameters that are not property filters.
-var glanceReserved = map[string]bool{
-	"limit": true, "marker": true, "sort": true, "sort_key": true, "sort_dir": true, "visibility": true,
-	"member_status": true, "os_hidden": true, "tag": true, "size_min": true, "size_max": true,
-	"created_at": true, "updated_at": true, "protected": true,
+// Unwrap lets http.ResponseController reach the connection (to flush).
+func (gw glanceWriter) Unwrap() http.ResponseWriter { return gw.ResponseWriter }
+
+// acceptsJSON reports whether r's Accept names application/json.
+func acceptsJSON(r *http.Request) bool {
+	return strings.Contains(strings.ToLower(r.Header.Get("Accept")), "application/json")
+}
+
+// glanceError writes Glance's error body, as webob renders it: for a
+// request that accepts JSON {"message": "…<br /><br />\n\n\n", "code":
+// "404 Not Found", "title": "Not Found"}, for any other an HTML page whose
+// body is the message.
+func glanceError(w http.ResponseWriter, status int, msg string) {
+	title := strconv.Itoa(status) + " " + http.StatusText(status)
+	if gw, ok := w.(glanceWriter); ok && !gw.json {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(status)
+		io.WriteString(w, "<html>\n <head>\n  <title>"+title+"</title>\n </head>\n <body>\n  <h1>"+title+"</h1>\n  "+msg+"<br /><br />\n\n\n\n </body>\n</html>")
+		return
+	}
+	writeJSON(w, status, map[string]any{"message": msg + "<br /><br />\n\n\n", "code": title, "title": http.StatusText(status)})
+}
+
+// mediaType is a Content-Type without its parameters, as webob compares
+// it.
+func mediaType(ct string) string {
+	t, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(t))
 }
 
 func (s *Server) serveGlance(w http.ResponseWriter, r *http.Request, sr *serviceReq) {
@@ -329,7 +346,7 @@ func (s *Server) serveGlance(w http.ResponseWriter, r *http.Request, sr *service
 		s.glance.mu.RLock()
 		im, ok := s.glance.regions[sr.region][parts[1]]
 		var body map[string]any
-		if ok && im.visibleTo(sr.tok.projectID, sr.admin, "all") {
+		if ok && im.readable(sr.tok.projectID, sr.admin) {
 			body = im.json()
 		}
 		s.glance.mu.RUnlock()
@@ -360,99 +377,6 @@ func (s *Server) serveGlance(w http.ResponseWriter, r *http.Request, sr *service
 	}
 }
 
-// matches applies a list filter value, with Glance's "in:a,b" operator.
-func matches(have, want string) bool {
-	if set, ok := strings.CutPrefix(want, "in:"); ok {
-		return slices.Contains(strings.Split(set, ","), have)
-	}
-	return have == want
-}
-
-func (s *Server) listImages(w http.ResponseWriter, sr *serviceReq) {
-	vis := sr.query.Get("visibility")
-	switch vis {
-	case "", "all", "public", "private", "shared", "community":
-	default:
-		glanceError(w, http.StatusBadRequest, "Invalid visibility value: "+vis)
-		return
-	}
-	hidden := false
-	switch h := strings.ToLower(sr.query.Get("os_hidden")); h {
-	case "", "false":
-	case "true":
-		hidden = true
-	default:
-		glanceError(w, http.StatusBadRequest, "Invalid value for os_hidden: "+h)
-		return
-	}
-	s.glance.mu.RLock()
-	var items []*glanceImage
-	for _, im := range s.glance.regions[sr.region] {
-		if !im.visibleTo(sr.tok.projectID, sr.admin, vis) || im.hidden != hidden {
-			continue
-		}
-		match := true
-		for k, vs := range sr.query {
-			if glanceReserved[k] {
-				continue
-			}
-			var have string
-			switch k {
-			case "name":
-				if im.name != nil {
-					have = *im.name
-				}
-			case "owner":
-				have = im.owner
-			case "id":
-				have = im.id
-			case "status":
-				have = im.status
-			case "disk_format":
-				have = im.diskFormat
-			case "container_format":
-				have = im.contFormat
-			default:
-				v, ok := im.props[k]
-				if !ok {
-					match = false
-					continue
-				}
-				have = v
-			}
-			if !matches(have, vs[0]) {
-				match = false
-			}
-		}
-		if match {
-			items = append(items, im)
-		}
-	}
-	slices.SortFunc(items, func(a, b *glanceImage) int { return cmp.Compare(a.id, b.id) })
-	page, next, ok := paginate(items, func(im *glanceImage) string { return im.id }, sr.limit, sr.marker)
-	list := make([]any, 0, len(page))
-	for _, im := range page {
-		list = append(list, im.json())
-	}
-	var last string
-	if len(page) > 0 {
-		last = page[len(page)-1].id
-	}
-	s.glance.mu.RUnlock()
-	if !ok {
-		glanceError(w, http.StatusBadRequest, "marker not found")
-		return
-	}
-	out := map[string]any{"images": list, "schema": "/v2/schemas/images", "first": "/v2/images"}
-	if len(sr.query) > 0 {
-		out["first"] = "/v2/images?" + sr.query.Encode()
-	}
-	if next {
-		out["next"] = nextLink("/v2/images", sr.query, sr.limit, last)
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
 // createImage answers POST /v2/images: a queued image without data, owned
 // by the token's project, with Glance's checks of the body.
 func (s *Server) createImage(w http.ResponseWriter, r *http.Request, sr *serviceReq) {
@@ -478,6 +402,8 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request, sr *service
 		glanceError(w, http.StatusConflict, "Image with identifier "+im.id+" already exists!")
 		return
 	}
+	im.seq = s.glance.seq
+	s.glance.seq++
 	s.glance.regions[sr.region][im.id] = im
 	out := im.json()
 	s.glance.mu.Unlock()
@@ -605,7 +531,7 @@ func (im *glanceImage) set(k string, raw json.RawMessage, sr *serviceReq, creati
 // patchImage answers PATCH /v2/images/{id} with a JSON patch (add, replace,
 // remove), applied all or nothing.
 func (s *Server) patchImage(w http.ResponseWriter, r *http.Request, sr *serviceReq, id string) {
-	if ct := r.Header.Get("Content-Type"); ct != "application/openstack-images-v2.1-json-patch" {
+	if ct := r.Header.Get("Content-Type"); mediaType(ct) != "application/openstack-images-v2.1-json-patch" {
 		glanceError(w, http.StatusUnsupportedMediaType, "The request media type "+ct+" is not supported by this server.")
 		return
 	}
@@ -622,7 +548,7 @@ func (s *Server) patchImage(w http.ResponseWriter, r *http.Request, sr *serviceR
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	im, ok := g.regions[sr.region][id]
-	if !ok || !im.visibleTo(sr.tok.projectID, sr.admin, "all") {
+	if !ok || !im.readable(sr.tok.projectID, sr.admin) {
 		glanceError(w, http.StatusNotFound, "No image found with ID "+id)
 		return
 	}
@@ -693,7 +619,7 @@ func (s *Server) deleteImage(w http.ResponseWriter, sr *serviceReq, id string) {
 	g.mu.Lock()
 	im, ok := g.regions[sr.region][id]
 	switch {
-	case !ok || !im.visibleTo(sr.tok.projectID, sr.admin, "all"):
+	case !ok || !im.readable(sr.tok.projectID, sr.admin):
 		g.mu.Unlock()
 		glanceError(w, http.StatusNotFound, "Failed to find image "+id+" to delete")
 	case !im.mayModify(sr):

@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"hash"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gophercloud/gophercloud/v2"
@@ -20,6 +22,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imageimport"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
+	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/internal/testserver"
 )
 
@@ -77,7 +80,7 @@ func newImage(t *testing.T, c *gophercloud.ServiceClient, props map[string]strin
 	return im
 }
 
-func get(t *testing.T, c *gophercloud.ServiceClient, id string) *images.Image {
+func getImage(t *testing.T, c *gophercloud.ServiceClient, id string) *images.Image {
 	t.Helper()
 	im, err := images.Get(t.Context(), c, id).Extract()
 	if err != nil {
@@ -96,82 +99,121 @@ func download(t *testing.T, c *gophercloud.ServiceClient, id string) ([]byte, er
 	return io.ReadAll(rc)
 }
 
+// TestGlanceImageLifecycle creates an image, uploads and downloads its
+// data (chunked, as a copy streams it, and with a length, as a file upload
+// sends it), renames it and deletes it with gophercloud, and checks who
+// else may see and change it.
 func TestGlanceImageLifecycle(t *testing.T) {
 	t.Parallel()
-	srv := testserver.New(t, testserver.Options{})
-	c := imageClient(t, srv, "TYO1")
-	ctx := t.Context()
-
-	res := images.Create(ctx, c, images.CreateOpts{
-		Name: "lifecycle", DiskFormat: "qcow2", ContainerFormat: "bare", MinDisk: 3, MinRAM: 512,
-		Tags: []string{"t1"}, Properties: map[string]string{"domain_id": "x", "hw_disk_bus": "virtio"},
-	})
-	im, err := res.Extract()
-	if err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	if loc := res.Header.Get("Location"); !strings.HasSuffix(loc, "/TYO1/image/v2/images/"+im.ID) {
-		t.Errorf("Location = %q", loc)
-	}
-	want := map[string]any{
-		"status": images.ImageStatusQueued, "visibility": images.ImageVisibilityShared, "size": int64(0),
-		"disk": "qcow2", "container": "bare", "min_disk": 3, "min_ram": 512, "tags": []string{"t1"},
-		"import": []string{"glance-direct", "web-download", "copy-image"},
-		"props":  map[string]any{"domain_id": "x", "hw_disk_bus": "virtio", "os_hash_algo": nil, "os_hash_value": nil},
-	}
-	got := map[string]any{
-		"status": im.Status, "visibility": im.Visibility, "size": im.SizeBytes, "disk": im.DiskFormat,
-		"container": im.ContainerFormat, "min_disk": im.MinDiskGigabytes, "min_ram": im.MinRAMMegabytes, "tags": im.Tags,
-		"import": im.OpenStackImageImportMethods, "props": im.Properties,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("created image (-want +got):\n%s", diff)
-	}
-	if _, err := download(t, c, im.ID); !gophercloud.ResponseCodeIs(err, http.StatusNoContent) {
-		t.Errorf("download of a queued image: %v, want 204 (which gophercloud reports as an error)", err)
-	}
-
 	data := testserver.ImageData{Size: 300 << 10, Seed: "lifecycle"}
-	if err := imagedata.Upload(ctx, c, im.ID, stream{data.Reader()}).ExtractErr(); err != nil {
-		t.Fatalf("Upload: %v", err)
-	}
-	after := get(t, c, im.ID)
-	if diff := cmp.Diff(sumsOf(t, data.Reader(), "sha512"), sumsOfImage(after)); diff != "" {
-		t.Errorf("sizes and hashes after upload (-computed +Glance's):\n%s", diff)
-	}
-	if after.Status != images.ImageStatusActive {
-		t.Errorf("status after upload = %s, want active", after.Status)
-	}
-	b, err := download(t, c, im.ID)
-	if err != nil {
-		t.Fatalf("download: %v", err)
-	}
 	wantData, _ := io.ReadAll(data.Reader())
-	if !bytes.Equal(b, wantData) {
-		t.Errorf("downloaded %d bytes that differ from the %d uploaded", len(b), len(wantData))
-	}
-	err = imagedata.Upload(ctx, c, im.ID, strings.NewReader("again")).ExtractErr()
-	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
-		t.Errorf("second upload: %v, want 409", err)
-	}
+	for _, tt := range []struct {
+		name string
+		body io.Reader
+	}{
+		{"chunked", stream{data.Reader()}},
+		{"with a length", bytes.NewReader(wantData)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.New(t, testserver.Options{})
+			c := imageClient(t, srv, "TYO1")
+			ctx := t.Context()
+			w := testserver.DefaultWorld()
 
-	// Another region's Glance has its own images.
-	if err := images.Get(ctx, imageClient(t, srv, "SJC1"), im.ID).Err; !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-		t.Errorf("Get in SJC1 of a TYO1 image: %v, want 404", err)
-	}
-	// Another project may not delete it.
-	other := imageClientOf(t, srv, "gncu00000002", "TYO1")
-	if err := images.Delete(ctx, other, im.ID).ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-		t.Errorf("Delete by another project: %v, want 404 (it cannot see a shared image it is no member of)", err)
-	}
-	if err := images.Delete(ctx, c, im.ID).ExtractErr(); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if err := images.Get(ctx, c, im.ID).Err; !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-		t.Errorf("Get after Delete: %v, want 404", err)
-	}
-	if err := images.Delete(ctx, c, im.ID).ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-		t.Errorf("second Delete: %v, want 404", err)
+			res := images.Create(ctx, c, images.CreateOpts{
+				Name: "lifecycle", DiskFormat: "qcow2", ContainerFormat: "bare", MinDisk: 3, MinRAM: 512,
+				Tags: []string{"t1"}, Properties: map[string]string{"domain_id": w.Domain("gnc").ID, "hw_disk_bus": "virtio"},
+			})
+			im, err := res.Extract()
+			if err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			if loc := res.Header.Get("Location"); !strings.HasSuffix(loc, "/TYO1/image/v2/images/"+im.ID) {
+				t.Errorf("Location = %q", loc)
+			}
+			want := map[string]any{
+				"status": images.ImageStatusQueued, "visibility": images.ImageVisibilityShared, "owner": w.Project("gnct00000001").ID,
+				"size": int64(0), "disk": "qcow2", "container": "bare", "min_disk": 3, "min_ram": 512, "tags": []string{"t1"},
+				"import": []string{"glance-direct", "web-download", "copy-image"},
+				"props":  map[string]any{"domain_id": w.Domain("gnc").ID, "hw_disk_bus": "virtio", "os_hash_algo": nil, "os_hash_value": nil},
+			}
+			got := map[string]any{
+				"status": im.Status, "visibility": im.Visibility, "owner": im.Owner, "size": im.SizeBytes, "disk": im.DiskFormat,
+				"container": im.ContainerFormat, "min_disk": im.MinDiskGigabytes, "min_ram": im.MinRAMMegabytes, "tags": im.Tags,
+				"import": im.OpenStackImageImportMethods, "props": im.Properties,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("created image (-want +got):\n%s", diff)
+			}
+			if _, err := download(t, c, im.ID); !gophercloud.ResponseCodeIs(err, http.StatusNoContent) {
+				t.Errorf("download of a queued image: %v, want 204 (which gophercloud reports as an error)", err)
+			}
+
+			if err := imagedata.Upload(ctx, c, im.ID, tt.body).ExtractErr(); err != nil {
+				t.Fatalf("Upload: %v", err)
+			}
+			after := getImage(t, c, im.ID)
+			if diff := cmp.Diff(sumsOf(t, data.Reader(), "sha512"), sumsOfImage(after)); diff != "" {
+				t.Errorf("sizes and hashes after upload (-computed +Glance's):\n%s", diff)
+			}
+			if after.Status != images.ImageStatusActive {
+				t.Errorf("status after upload = %s, want active", after.Status)
+			}
+			b, err := download(t, c, im.ID)
+			if err != nil {
+				t.Fatalf("download: %v", err)
+			}
+			if !bytes.Equal(b, wantData) {
+				t.Errorf("downloaded %d bytes that differ from the %d uploaded", len(b), len(wantData))
+			}
+			err = imagedata.Upload(ctx, c, im.ID, strings.NewReader("again")).ExtractErr()
+			if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+				t.Errorf("second upload: %v, want 409", err)
+			}
+
+			// Another region's Glance has its own images.
+			if err := images.Get(ctx, imageClient(t, srv, "SJC1"), im.ID).Err; !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				t.Errorf("Get in SJC1 of a TYO1 image: %v, want 404", err)
+			}
+			// Another project sees neither the shared image nor its data,
+			// and may not delete it.
+			other := imageClientOf(t, srv, "gncu00000002", "TYO1")
+			if err := images.Get(ctx, other, im.ID).Err; !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				t.Errorf("Get by another project: %v, want 404", err)
+			}
+			if _, err := download(t, other, im.ID); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				t.Errorf("download by another project: %v, want 404", err)
+			}
+			if err := images.Delete(ctx, other, im.ID).ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				t.Errorf("Delete by another project: %v, want 404 (it cannot see a shared image it is no member of)", err)
+			}
+
+			renamed, err := images.Update(ctx, c, im.ID, images.UpdateOpts{
+				images.ReplaceImageName{NewName: "gnc_renamed"},
+				images.UpdateImageProperty{Op: images.AddOp, Name: "os_distro", Value: "debian"},
+			}).Extract()
+			if err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+			if renamed.Name != "gnc_renamed" || renamed.Properties["os_distro"] != "debian" {
+				t.Errorf("after Update: name %q, properties %v", renamed.Name, renamed.Properties)
+			}
+
+			if err := images.Delete(ctx, c, im.ID).ExtractErr(); err != nil {
+				t.Fatalf("Delete: %v", err)
+			}
+			if err := images.Get(ctx, c, im.ID).Err; !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				t.Errorf("Get after Delete: %v, want 404", err)
+			}
+			if err := images.Delete(ctx, c, im.ID).ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				t.Errorf("second Delete: %v, want 404", err)
+			}
+			// A seeded public image may be seen but not changed by a member.
+			if err := images.Delete(ctx, c, w.Image("gnc_centos").ID).ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusForbidden) {
+				t.Errorf("a member deletes a public image: %v, want 403", err)
+			}
+		})
 	}
 }
 
@@ -215,7 +257,7 @@ func TestGlancePatch(t *testing.T) {
 				t.Fatalf("Update: %v", err)
 			}
 			got := map[string]string{}
-			for k, v := range get(t, c, im.ID).Properties {
+			for k, v := range getImage(t, c, im.ID).Properties {
 				if s, ok := v.(string); ok {
 					got[k] = s
 				}
@@ -274,7 +316,7 @@ func TestGlanceSeededImagesHaveData(t *testing.T) {
 		t.Run(tt.region+"/"+tt.image, func(t *testing.T) {
 			t.Parallel()
 			c := imageClient(t, srv, tt.region)
-			im := get(t, c, w.Image(tt.image).ID)
+			im := getImage(t, c, w.Image(tt.image).ID)
 			if diff := cmp.Diff(sumsOf(t, tt.data.Reader(), tt.algo), sumsOfImage(im)); diff != "" {
 				t.Errorf("sizes and hashes (-computed +Glance's):\n%s", diff)
 			}
@@ -363,7 +405,7 @@ func TestGlanceDataFaults(t *testing.T) {
 				if !gophercloud.ResponseCodeIs(err, http.StatusServiceUnavailable) {
 					t.Errorf("upload: %v, want 503", err)
 				}
-				if got := get(t, c, im.ID); got.Status != images.ImageStatusQueued || got.SizeBytes != 0 {
+				if got := getImage(t, c, im.ID); got.Status != images.ImageStatusQueued || got.SizeBytes != 0 {
 					t.Errorf("after the failed upload: %s with %d bytes, want queued without data", got.Status, got.SizeBytes)
 				}
 			},
@@ -375,7 +417,7 @@ func TestGlanceDataFaults(t *testing.T) {
 				if err := imagedata.Upload(t.Context(), c, im.ID, stream{data.Reader()}).ExtractErr(); err != nil {
 					t.Fatalf("upload: %v", err)
 				}
-				sent, got := sumsOf(t, data.Reader(), "sha512"), sumsOfImage(get(t, c, im.ID))
+				sent, got := sumsOf(t, data.Reader(), "sha512"), sumsOfImage(getImage(t, c, im.ID))
 				if got.Size != sent.Size || got.Checksum == sent.Checksum || got.Sum == sent.Sum {
 					t.Errorf("after a corrupted upload Glance reports %+v; want the size sent, %d, with other hashes than %+v", got, sent.Size, sent)
 				}
@@ -438,7 +480,7 @@ func TestGlanceWebDownload(t *testing.T) {
 				t.Fatalf("import: %v", err)
 			}
 			srv.WaitImports()
-			got := get(t, c, im.ID)
+			got := getImage(t, c, im.ID)
 			if got.Status != tt.want {
 				t.Errorf("status after the import = %s, want %s", got.Status, tt.want)
 			}
@@ -446,7 +488,7 @@ func TestGlanceWebDownload(t *testing.T) {
 				t.Error("os_glance_import_task is still set after the import ended")
 			}
 			if tt.want == images.ImageStatusActive {
-				if diff := cmp.Diff(sumsOfImage(get(t, src, from.ID)), sumsOfImage(got)); diff != "" {
+				if diff := cmp.Diff(sumsOfImage(getImage(t, src, from.ID)), sumsOfImage(got)); diff != "" {
 					t.Errorf("imported sizes and hashes (-source +imported):\n%s", diff)
 				}
 				err := imageimport.Create(t.Context(), c, im.ID, imageimport.CreateOpts{Name: imageimport.WebDownloadMethod, URI: tt.uri}).ExtractErr()
@@ -475,7 +517,7 @@ func TestGlanceDiscardImageData(t *testing.T) {
 	if err := imagedata.Upload(t.Context(), c, im.ID, stream{data.Reader()}).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(sumsOf(t, data.Reader(), "sha512"), sumsOfImage(get(t, c, im.ID))); diff != "" {
+	if diff := cmp.Diff(sumsOf(t, data.Reader(), "sha512"), sumsOfImage(getImage(t, c, im.ID))); diff != "" {
 		t.Errorf("sizes and hashes (-computed +Glance's):\n%s", diff)
 	}
 	if _, err := download(t, c, im.ID); !gophercloud.ResponseCodeIs(err, http.StatusGone) {
@@ -484,6 +526,24 @@ func TestGlanceDiscardImageData(t *testing.T) {
 	// Seeded images keep their data.
 	if b, err := download(t, c, testserver.DefaultWorld().Image("gnc_centos").ID); err != nil || len(b) != 4<<10 {
 		t.Errorf("download of a seeded image: %d bytes, %v", len(b), err)
+	}
+}
+
+// TestGlanceKeptDataIsBounded: the fake keeps an uploaded image's data in
+// memory, 64 MiB of it at the most; a larger upload is refused with 413
+// and the image stays queued (Options.DiscardImageData lifts the bound).
+func TestGlanceKeptDataIsBounded(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t, testserver.Options{})
+	c := imageClient(t, srv, "TYO1")
+	im := newImage(t, c, nil)
+	data := testserver.ImageData{Size: 64<<20 + 1, Seed: "too large"}
+	err := imagedata.Upload(t.Context(), c, im.ID, stream{data.Reader()}).ExtractErr()
+	if !gophercloud.ResponseCodeIs(err, http.StatusRequestEntityTooLarge) {
+		t.Errorf("upload of 64 MiB + 1: %v, want 413", err)
+	}
+	if got := getImage(t, c, im.ID); got.Status != images.ImageStatusQueued || got.SizeBytes != 0 {
+		t.Errorf("after the refused upload: %s with %d bytes, want queued without data", got.Status, got.SizeBytes)
 	}
 }
 
@@ -535,4 +595,148 @@ func (l listWithProperty) ToImageListQuery() (string, error) {
 		sep = "&"
 	}
 	return q + sep + l.key + "=" + l.value, nil
+}
+
+// TestGlanceListQueries pins the list filters and orders Glance 25 has
+// besides the field and property filters (as probed on the real one): every
+// tag named, protected and os_hidden as booleans, size ranges that leave
+// out images without data, created_at and updated_at with an operator, the
+// core fields that filter by equality only, and Glance's 400s for values
+// it cannot read.
+func TestGlanceListQueries(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	clk := clock.NewManual(t0)
+	srv := testserver.New(t, testserver.Options{Clock: clk})
+	pc := provider(t, srv, "JP", "gncu00000001")
+	c, err := openstack.NewImageV2(pc, gophercloud.EndpointOpts{Region: "OSA1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	protected := true
+	a, err := images.Create(ctx, c, images.CreateOpts{Name: "a", DiskFormat: "raw", ContainerFormat: "bare", Tags: []string{"x", "y"},
+		Protected: &protected, MinDisk: 3, Properties: map[string]string{"geostack_q": "1"}}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("q"), 1000)
+	if err := imagedata.Upload(ctx, c, a.ID, bytes.NewReader(data)).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Minute)
+	b := newImage(t, c, map[string]string{"geostack_q": "1"})
+	if _, err := images.Update(ctx, c, b.ID, images.UpdateOpts{images.ReplaceImageTags{NewTags: []string{"x"}}}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	sum := md5.Sum(data)
+	names := map[string]string{a.ID: "a", b.ID: "b"}
+	tests := []struct {
+		query      string
+		wantStatus int
+		want       []string // in the order listed
+	}{
+		{"", 200, []string{"b", "a"}},
+		{"sort=created_at:asc", 200, []string{"a", "b"}},
+		{"sort=size:asc", 200, []string{"b", "a"}}, // no data sorts first
+		{"tag=x", 200, []string{"b", "a"}},
+		{"tag=x&tag=y", 200, []string{"a"}},
+		{"tag=z", 200, nil},
+		{"tag=", 200, nil},
+		{"protected=true", 200, []string{"a"}},
+		{"protected=FALSE", 200, []string{"b"}},
+		{"protected=maybe", 400, nil},
+		{"os_hidden=maybe", 400, nil},
+		{"size_min=1000", 200, []string{"a"}},
+		{"size_min=1001", 200, nil},
+		{"size_max=999", 200, nil},
+		{"size_min=-1", 200, []string{"a"}},
+		{"size_min=1.5", 400, nil},
+		{"size=1000", 200, []string{"a"}},
+		{"min_disk=3", 200, []string{"a"}},
+		{"min_disk=abc", 200, nil},
+		{"checksum=" + hex.EncodeToString(sum[:]), 200, []string{"a"}},
+		{"owner=in:" + a.Owner + ",x", 200, nil}, // owner has no in: form
+		{"status=in:active,queued", 200, []string{"b", "a"}},
+		{"created_at=2025-06-01T00:00:00Z", 200, []string{"a"}},
+		{"created_at=lt:2025-06-01T00:05:00Z", 200, []string{"a"}},
+		{"created_at=gte:2025-06-01T00:05:00", 200, []string{"b"}},
+		{"created_at=neq:2025-06-01T00:00:00Z", 200, []string{"b"}},
+		{"updated_at=gt:2025-06-01", 200, []string{"b"}},
+		{"created_at=foo:2025-06-01T00:00:00Z", 400, nil},
+		{"created_at=bogus", 400, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			t.Parallel()
+			u := c.ServiceURL("images") + "?geostack_q=1"
+			if tt.query != "" {
+				u += "&" + tt.query
+			}
+			var body struct{ Images []struct{ ID string } }
+			resp, err := c.Get(t.Context(), u, &body, &gophercloud.RequestOpts{OkCodes: []int{200, 400}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, im := range body.Images {
+				got = append(got, names[im.ID])
+			}
+			if diff := cmp.Diff(tt.want, got); resp.StatusCode != tt.wantStatus || diff != "" {
+				t.Errorf("status %d, want %d; listed (-want +got):\n%s", resp.StatusCode, tt.wantStatus, diff)
+			}
+		})
+	}
+}
+
+// TestGlanceErrorPages: Glance writes its errors as JSON to a client that
+// accepts JSON, as an HTML page to any other.
+func TestGlanceErrorPages(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t, testserver.Options{})
+	pc := provider(t, srv, "JP", "gncu00000001")
+	missing := srv.URL("JP") + "/TYO1/image/v2/images/00000000-0000-0000-0000-000000000000"
+	tests := []struct {
+		accept, wantType string
+		wantBody         any // decoded, for JSON
+	}{
+		{"application/json", "application/json", map[string]any{
+			"code": "404 Not Found", "title": "Not Found",
+			"message": "No image found with ID 00000000-0000-0000-0000-000000000000<br /><br />\n\n\n",
+		}},
+		{"", "text/html; charset=UTF-8",
+			"<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No image found with ID 00000000-0000-0000-0000-000000000000<br /><br />\n\n\n\n </body>\n</html>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantType, func(t *testing.T) {
+			t.Parallel()
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, missing, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Auth-Token", pc.Token())
+			if tt.accept != "" {
+				req.Header.Set("Accept", tt.accept)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body any = string(b)
+			if tt.accept != "" {
+				if err := json.Unmarshal(b, &body); err != nil {
+					t.Fatalf("body %q: %v", b, err)
+				}
+			}
+			got := []any{resp.StatusCode, resp.Header.Get("Content-Type"), body}
+			if diff := cmp.Diff([]any{404, tt.wantType, tt.wantBody}, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -125,12 +125,31 @@ func (d *digest) hashHex() string { return hex.EncodeToString(d.sum.Sum(nil)) }
 // with.
 const dataBuffer = 64 << 10
 
+// maxImageData bounds the data the fake keeps of one image uploaded or
+// imported through the API, in memory; Options.DiscardImageData keeps none
+// and so has no bound.
+const maxImageData = 64 << 20
+
+// errImageTooLarge is the end of an upload or import whose data would pass
+// maxImageData.
+var errImageTooLarge = errors.New("testserver: the fake keeps at most 64 MiB of an image's data (Options.DiscardImageData keeps none)")
+
+// capped is a buffer that refuses to grow past maxImageData.
+type capped struct{ bytes.Buffer }
+
+func (c *capped) Write(p []byte) (int, error) {
+	if c.Len()+len(p) > maxImageData {
+		return 0, errImageTooLarge
+	}
+	return c.Buffer.Write(p)
+}
+
 // receive reads image data from r into a digest (and a copy, unless data
 // is discarded) until EOF, or until limit bytes when limit ≥ 0. It returns
-// what it read.
+// what it read; errImageTooLarge when the copy would pass maxImageData.
 func (g *glance) receive(region string, r io.Reader, limit int64) (*digest, []byte, error) {
 	d := newDigest(g.algo(region))
-	var kept bytes.Buffer
+	var kept capped
 	sink := io.Writer(d)
 	if !g.discard {
 		sink = io.MultiWriter(d, &kept)
@@ -157,7 +176,7 @@ func (g *glance) commit(im *glanceImage, d *digest, kept []byte, now time.Time) 
 // hashes. When the upload fails (the client goes away, the body is cut, a
 // fault answers 5xx) the image goes back to queued, as Glance restores it.
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, sr *serviceReq, id string) {
-	if ct := r.Header.Get("Content-Type"); ct != "application/octet-stream" {
+	if ct := r.Header.Get("Content-Type"); mediaType(ct) != "application/octet-stream" {
 		glanceError(w, http.StatusUnsupportedMediaType, "The request media type "+ct+" is not supported by this server.")
 		return
 	}
@@ -165,7 +184,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, sr *service
 	g.mu.Lock()
 	im, ok := g.regions[sr.region][id]
 	switch {
-	case !ok || !im.visibleTo(sr.tok.projectID, sr.admin, "all"):
+	case !ok || !im.readable(sr.tok.projectID, sr.admin):
 		g.mu.Unlock()
 		glanceError(w, http.StatusNotFound, "No image found with ID "+id)
 		return
@@ -196,8 +215,11 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, sr *service
 		body = &corrupter{r: body, at: f.CorruptUploadAfter}
 	}
 	d, kept, err := g.receive(sr.region, body, limit)
-	if f.UploadStatus != 0 && err == nil {
-		_, err = io.CopyBuffer(io.Discard, body, make([]byte, dataBuffer))
+	if (f.UploadStatus != 0 && err == nil) || errors.Is(err, errImageTooLarge) {
+		// Read the rest, so that the client sees the answer.
+		if _, derr := io.CopyBuffer(io.Discard, body, make([]byte, dataBuffer)); err == nil {
+			err = derr
+		}
 	}
 
 	g.mu.Lock()
@@ -210,6 +232,9 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, sr *service
 	case f.UploadStatus != 0:
 		im.status = "queued"
 		glanceError(w, f.UploadStatus, "Injected fault at "+Service("image", sr.region).String()+" after "+strconv.FormatInt(d.n, 10)+" bytes of upload.")
+	case errors.Is(err, errImageTooLarge):
+		im.status = "queued"
+		glanceError(w, http.StatusRequestEntityTooLarge, "Image exceeds the storage quota of the fake: "+err.Error())
 	case err != nil:
 		im.status = "queued"
 		glanceError(w, http.StatusBadRequest, "Error reading the image data: "+err.Error())
@@ -243,7 +268,7 @@ func (g *glance) snapshotOf(region, id string, visible func(*glanceImage) bool) 
 // image, or 204 for an image that has none yet.
 func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request, sr *serviceReq, id string) {
 	snap, ok := s.glance.snapshotOf(sr.region, id, func(im *glanceImage) bool {
-		return im.visibleTo(sr.tok.projectID, sr.admin, "all")
+		return im.readable(sr.tok.projectID, sr.admin)
 	})
 	switch {
 	case !ok:
@@ -294,9 +319,7 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request, region, id st
 	}
 	if f.DropDownloadAfter > 0 {
 		io.CopyBuffer(w, io.LimitReader(src, f.DropDownloadAfter), make([]byte, dataBuffer))
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
+		http.NewResponseController(w).Flush()
 		panic(http.ErrAbortHandler) // closes the connection mid-body
 	}
 	io.CopyBuffer(w, src, make([]byte, dataBuffer))
@@ -350,7 +373,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request, sr *service
 	var status int
 	var msg string
 	switch {
-	case !ok || !im.visibleTo(sr.tok.projectID, sr.admin, "all"):
+	case !ok || !im.readable(sr.tok.projectID, sr.admin):
 		status, msg = http.StatusNotFound, "No image found with ID "+id
 	case im.status == "active" && method != "copy-image":
 		status, msg = http.StatusConflict, "Image with status active cannot be target for import"

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +56,14 @@ type Options struct {
 	// web-download and copy-image, as the real Glance instances of CI do,
 	// and an empty list offers none. Only web-download is carried out.
 	ImportMethods map[string][]string
+	// SeparateKeys gives every location Fernet keys of its own: a token is
+	// known only at the location that issued it, to its Keystone and to
+	// the services of its regions, as in a deployment that does not share
+	// keys between locations.
+	SeparateKeys bool
+	// ExternalKeystone, if set, makes the services validate tokens at a
+	// Keystone outside the Server (a real one) instead of at its own.
+	ExternalKeystone *ExternalKeystone
 }
 
 // Server is a running fake cloud. Its methods are safe for concurrent use.
@@ -63,6 +72,7 @@ type Server struct {
 	lifetime time.Duration
 	lag      time.Duration
 	expWin   time.Duration
+	issues   atomic.Uint64 // tokens issued, for sweepTokens
 	opts     Options
 
 	primary     string
@@ -81,6 +91,7 @@ type Server struct {
 	faults  map[Target]Fault
 
 	ctr counters
+	ext *external // nil: the services trust the Server's own Keystone
 
 	novaMu  sync.RWMutex
 	servers map[string]*novaServer // server id -> server
@@ -100,6 +111,7 @@ type location struct {
 	mu    sync.Mutex
 	ln    net.Listener // nil while down
 	conns map[net.Conn]struct{}
+	peak  int // the most connections open at once
 }
 
 // New starts a Server for a test and stops it when the test ends. It fails
@@ -178,6 +190,14 @@ func Start(opts Options) (*Server, error) {
 		s.Close()
 		return nil, fmt.Errorf("testserver: primary %q is not a location", s.primary)
 	}
+	if opts.ExternalKeystone != nil {
+		ext, err := newExternal(*opts.ExternalKeystone, s.clock.Now, s.locOrder)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.ext = ext
+	}
 	s.st = newStore(w, s.primary)
 	g, err := newGlance(opts, s.regionOrder, w.Images)
 	if err != nil {
@@ -204,6 +224,7 @@ func (l *location) track(c net.Conn, st http.ConnState) {
 			return
 		}
 		l.conns[c] = struct{}{}
+		l.peak = max(l.peak, len(l.conns))
 	case http.StateClosed, http.StateHijacked:
 		delete(l.conns, c)
 	}
@@ -376,6 +397,8 @@ func (s *Server) handler(locName string) http.Handler {
 			iface, p = "internal", strings.TrimPrefix(p, "/internal")
 		case strings.HasPrefix(p, "/admin/"):
 			iface, p = "admin", strings.TrimPrefix(p, "/admin")
+		default:
+			iface, p = regionInterfacePath(p)
 		}
 		parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
 		if len(parts) >= 2 && s.regionLoc[parts[0]] == locName {
@@ -439,4 +462,16 @@ func splitIdentity(p string) (rest string, admin bool, domain string, ok bool) {
 		}
 	}
 	return "", false, "", false
+}
+
+// PeakConnections returns the most client connections that were open at
+// once to location's listener (its Keystone and its regions' services).
+func (s *Server) PeakConnections(location string) int {
+	l, ok := s.locs[location]
+	if !ok {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.peak
 }
