@@ -8,8 +8,6 @@ import (
 
 	"github.com/geostack/geostack"
 	"github.com/geostack/geostack/geostacktest"
-	"github.com/geostack/geostack/identity"
-	"github.com/geostack/geostack/region"
 )
 
 // ExampleClient_CopyImage copies a public image of the Tokyo region into
@@ -22,17 +20,9 @@ func ExampleClient_CopyImage() {
 		panic(err)
 	}
 	defer cloud.Close()
-	client, err := geostack.New(ctx, geostack.Config{
-		Locations: []region.Location{
-			{Name: "JP", AuthURLs: []string{cloud.AuthURL("JP")}, Regions: []string{"TYO1", "OSA1"}},
-			{Name: "US", AuthURLs: []string{cloud.AuthURL("US")}, Regions: []string{"SJC1"}},
-			{Name: "SG", AuthURLs: []string{cloud.AuthURL("SG")}, Regions: []string{"SIN1"}},
-		},
-		Home:       "JP",
-		Primary:    "JP",
-		Credential: identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: geostacktest.UserPassword},
-		Scope:      identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"},
-	})
+	cfg := cloud.Config("gnc", 1) // gncu00000001 of domain gnc, on project gnct00000001
+	cfg.Home = "JP"               // the client's own location: TYO1 is local
+	client, err := geostack.New(ctx, cfg)
 	if err != nil {
 		panic(err)
 	}
