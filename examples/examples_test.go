@@ -92,6 +92,20 @@ func TestExamples(t *testing.T) {
 				`^Keystone validations: 4 for 8 requests$`,
 			},
 		},
+		{
+			name: "imagecopy",
+			want: []string{
+				`^source: gnc_app in TYO1, 33554432 bytes, sha512 [0-9a-f]{12}…$`,
+				`^interrupted at 1[67] MiB of 32 MiB: context canceled; copies left in SJC1: 0$`,
+				`^  copied  32 MiB of 32 MiB$`,
+				`^copy: [0-9a-f-]{36} in SJC1, active, 33554432 bytes, sha512 matches the source \(by stream\)$`,
+				`^  kept: name gnc_app, raw/bare, min_disk 1, min_ram 256, tags imagecopy-example, domain_id=[0-9a-f]{32}, geostack_copied_from=TYO1/[0-9a-f-]{36}, hw_disk_bus=virtio, os_distro=geostack$`,
+				`^  owner [0-9a-f]{32} \(the client's project\), private$`,
+				`^second try: the same copy, found complete, nothing copied$`,
+				`^copy into SIN1 by web-download: active, sha512 matches the source$`,
+				`^corrupted stream into OSA1: refused, the data did not hash to the source's; copies left in OSA1: 0$`,
+			},
+		},
 	}
 	bin := t.TempDir()
 	for _, tt := range tests {

@@ -57,7 +57,7 @@ func TestIntegrationExamples(t *testing.T) {
 		t.Fatalf("the go tool is needed to build the examples: %v", err)
 	}
 	start = time.Now()
-	build := exec.CommandContext(ctx, goTool, "build", "-o", dir+"/", "./quickstart", "./vmcreate", "./saas", "./failover")
+	build := exec.CommandContext(ctx, goTool, "build", "-o", dir+"/", "./quickstart", "./vmcreate", "./saas", "./failover", "./imagecopy")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -108,6 +108,19 @@ func TestIntegrationExamples(t *testing.T) {
 				`^garbage token +401 `,
 				`^no token +401 `,
 				`^Keystone validations: 4 for 7 requests$`,
+			},
+		},
+		{
+			// Between the real Glance instances: a scratch image of 8 MiB,
+			// a copy interrupted, completed and found again; everything it
+			// made is deleted at the end.
+			name: "imagecopy",
+			args: append([]string{"-from", "TYO1", "-to", "SJC1", "-size-mib", "8"}, cloud...),
+			want: []string{
+				`^source: gnc_app in TYO1, 8388608 bytes, sha512 [0-9a-f]{12}…$`,
+				`^interrupted at \d+ MiB of 8 MiB: context canceled; copies left in SJC1: 0$`,
+				`^copy: [0-9a-f-]{36} in SJC1, active, 8388608 bytes, sha512 matches the source \(by stream\)$`,
+				`^second try: the same copy, found complete, nothing copied$`,
 			},
 		},
 	}

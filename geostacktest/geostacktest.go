@@ -22,7 +22,10 @@
 // password UserPassword, each a member of its own project dt00000001…, and
 // its own identity endpoints at every location. Default-domain public
 // images, flavors and volume types are shared; each domain has its own
-// prefixed ones (gnc_centos, gnc_g-1gb, gnc_ssd, …).
+// prefixed ones (gnc_centos, gnc_g-1gb, gnc_ssd, …). Each region's image
+// service holds its own images, with data: they are created, uploaded,
+// downloaded and imported by web-download as with Glance, so an image copy
+// between regions (geostack.Client.CopyImage) runs against it whole.
 //
 // Like the real cloud, users and projects are written at the primary only
 // and reach the other locations after Options.ReplicationLag, and a token
@@ -272,10 +275,33 @@ type Fault struct {
 	// Latency delays each answer by this much real time (not Clock time,
 	// so that client timeouts are exercised).
 	Latency time.Duration
+
+	// The image data faults strike an image service (SetServiceFault
+	// "image") in the middle of a stream, and its web share too
+	// (ImageShareURL).
+
+	// DropDownloadAfter, if positive, closes the connection of each image
+	// data download after this many bytes of the body.
+	DropDownloadAfter int64
+	// CorruptDownloadAfter, if positive, flips the bits of the byte that
+	// follows the first CorruptDownloadAfter bytes of each download.
+	CorruptDownloadAfter int64
+	// UploadStatus, if not zero, answers each image data upload with this
+	// status once UploadStatusAfter bytes of it arrived; the image stays
+	// queued, as Glance leaves it after a failed upload.
+	UploadStatus      int
+	UploadStatusAfter int64
+	// CorruptUploadAfter, if positive, flips the bits of the byte that
+	// follows the first CorruptUploadAfter bytes of each upload as it is
+	// received: the image becomes active with the hashes of other data
+	// than was sent.
+	CorruptUploadAfter int64
 }
 
 func (f Fault) internal() testserver.Fault {
-	return testserver.Fault{Down: f.Down, Status: f.Status, RetryAfter: f.RetryAfter, Latency: f.Latency}
+	return testserver.Fault{Down: f.Down, Status: f.Status, RetryAfter: f.RetryAfter, Latency: f.Latency,
+		DropDownloadAfter: f.DropDownloadAfter, CorruptDownloadAfter: f.CorruptDownloadAfter,
+		UploadStatus: f.UploadStatus, UploadStatusAfter: f.UploadStatusAfter, CorruptUploadAfter: f.CorruptUploadAfter}
 }
 
 // SetLocationFault sets the Fault of everything a location serves: its
@@ -295,6 +321,14 @@ func (s *Server) SetKeystoneFault(location string, f Fault) {
 func (s *Server) SetServiceFault(serviceType, region string, f Fault) {
 	s.ts.SetFault(testserver.Service(serviceType, region), f.internal())
 }
+
+// ImageShareURL returns the base URL of a region's image web share: the
+// data of the region's active image ID is at ImageShareURL(region)+"/"+ID,
+// without a token, as an operator's web share of a Glance store serves it
+// to the other regions' web-download imports
+// (geostack.CopyOptions.WebDownloadURL). The region's image faults apply to
+// it. It panics for an unknown region.
+func (s *Server) ImageShareURL(region string) string { return s.ts.ImageShareURL(region) }
 
 // ClearFaults removes every Fault.
 func (s *Server) ClearFaults() { s.ts.ClearFaults() }

@@ -1,13 +1,16 @@
 package geostacktest_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 
 	"github.com/geostack/geostack"
 	"github.com/geostack/geostack/clock"
@@ -191,5 +194,58 @@ func TestRevoke(t *testing.T) {
 	}
 	if got := cloud.Validations(""); got != 1 {
 		t.Errorf("validations = %d, want 1", got)
+	}
+}
+
+// TestImageDataFaults: the image data faults and the web share reach the
+// fake's Glance.
+func TestImageDataFaults(t *testing.T) {
+	t.Parallel()
+	cloud := geostacktest.NewServer(t, geostacktest.Options{})
+	c := newClient(t, cloud.Config("gnc", 1))
+	sc, err := c.ServiceClient(t.Context(), "image", "TYO1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := cloud.ImageID("gnc_centos")
+	read := func(t *testing.T, r io.Reader) []byte {
+		t.Helper()
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	rc, err := imagedata.Download(t.Context(), sc, id).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := read(t, rc)
+	rc.Close()
+	resp, err := http.Get(cloud.ImageShareURL("TYO1") + "/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := read(t, resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(clean, shared) || len(clean) == 0 {
+		t.Errorf("the web share served %d bytes, the download %d: want the same, non-empty", len(shared), len(clean))
+	}
+
+	cloud.SetServiceFault("image", "TYO1", geostacktest.Fault{CorruptDownloadAfter: 10})
+	rc, err = imagedata.Download(t.Context(), sc, id).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupted := read(t, rc)
+	rc.Close()
+	var at []int
+	for i := range clean {
+		if i < len(corrupted) && corrupted[i] != clean[i] {
+			at = append(at, i)
+		}
+	}
+	if diff := cmp.Diff([]int{10}, at); diff != "" {
+		t.Errorf("corrupted bytes (-want +got):\n%s", diff)
 	}
 }

@@ -14,6 +14,11 @@
 //     TYO1. The fake is seeded with the same items as the real services (from
 //     services.json), so besides the shapes the test compares what each answer
 //     holds, how it pages and what its links look like.
+//   - TestIntegrationGlanceConformance: the Glance writes an image copy
+//     makes (create, upload chunked, download, patch, import by
+//     web-download, delete) and their refusals, step by step on an image of
+//     each side's own, against the real Glance in TYO1: status, headers and
+//     the JSON shape of each answer.
 //
 // Run them with the real services' environment loaded:
 //

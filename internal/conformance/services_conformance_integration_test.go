@@ -462,6 +462,13 @@ func TestIntegrationServicesConformance(t *testing.T) {
 		{"images: a marker outside the filter", func(*svcSide) svcRequest {
 			return svcRequest{viewer: "gnc", service: "image", path: "/v2/images?visibility=public&sort=name:asc&marker=" + id("image", "gnc_app_snapshot"), walk: true, ordered: true}
 		}, nil},
+		{"images: tag=", img("gnc", "/v2/images?tag=geostack-none"), nil},
+		{"images: protected=false", img("gnc", "/v2/images?protected=false&limit=5"), nil},
+		{"images: os_hidden=false", img("gnc", "/v2/images?os_hidden=False&limit=5"), nil},
+		{"images: size_min=1", img("gnc", "/v2/images?size_min=1&limit=5"), nil},
+		{"images: size_max=1", img("gnc", "/v2/images?size_max=1"), nil},
+		{"images: created_at=gte:", img("gnc", "/v2/images?created_at=gte:2000-01-01T00:00:00Z&limit=5"), nil},
+		{"images: created_at=lt:", img("gnc", "/v2/images?created_at=lt:2000-01-01"), nil},
 		{"images: admin's default listing", func(*svcSide) svcRequest {
 			return svcRequest{viewer: "admin", service: "image", path: "/v2/images?limit=1000"}
 		}, nil},
@@ -472,6 +479,11 @@ func TestIntegrationServicesConformance(t *testing.T) {
 		{"images: sort=bogus:asc (400)", img("gnc", "/v2/images?sort=bogus:asc"), nil},
 		{"images: sort_dir=up (400)", img("gnc", "/v2/images?sort_dir=up"), nil},
 		{"images: unknown marker (400)", img("gnc", "/v2/images?marker=00000000-0000-0000-0000-000000000000"), nil},
+		{"images: protected=maybe (400)", img("gnc", "/v2/images?protected=maybe"), nil},
+		{"images: os_hidden=maybe (400)", img("gnc", "/v2/images?os_hidden=maybe"), nil},
+		{"images: size_min=1.5 (400)", img("gnc", "/v2/images?size_min=1.5"), nil},
+		{"images: created_at=foo: (400)", img("gnc", "/v2/images?created_at=foo:2000-01-01T00:00:00Z"), nil},
+		{"images: created_at=bogus (400)", img("gnc", "/v2/images?created_at=bogus"), nil},
 		// Glance: image get.
 		{"image: own private", func(*svcSide) svcRequest {
 			return svcRequest{viewer: "gnc", service: "image", path: "/v2/images/" + id("image", "gnc_app_snapshot")}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -387,15 +386,14 @@ func (x *external) serviceToken(ctx context.Context, loc string) (string, error)
 }
 
 // imageUsable reports whether a server may be created from image ref in
-// the request's region. On its own, the Server looks in its World; with an
-// ExternalKeystone, it asks the region's image service in the token's
-// catalog (which may be a real Glance) with the caller's token, as Nova
-// asks Glance, and wants the image active.
+// the request's region, as Nova asks Glance with the caller's token: the
+// image must be readable by the caller and active. On its own, the Server
+// looks in its own Glance of that region; with an ExternalKeystone, it
+// asks the region's image service in the token's catalog (which may be a
+// real Glance).
 func (s *Server) imageUsable(ctx context.Context, sr *serviceReq, ref string) (bool, error) {
 	if s.ext == nil {
-		return slices.ContainsFunc(s.st.imageList(), func(im Image) bool {
-			return im.ID == ref && imageReadable(im, sr.tok.projectID, sr.admin)
-		}), nil
+		return s.glance.bootable(sr.region, ref, sr.tok.projectID, sr.admin), nil
 	}
 	e, err := s.ext.validate(ctx, sr.tok.location, sr.tok.id)
 	if err != nil {

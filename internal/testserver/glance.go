@@ -1,191 +1,538 @@
 package testserver
 
 import (
-	"crypto/md5"
-	"crypto/sha512"
-	"encoding/hex"
+	"cmp"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
-// maxImageData bounds the data of one image created through the API: the
-// fake keeps it in memory.
-const maxImageData = 64 << 20
+// glance is every region's image service: the images each region's Glance
+// holds, with their data, and the imports in flight. Each region has its
+// own images, as each real Glance has its own database and store; a seeded
+// image without a Region is seeded in every region with the same id.
+type glance struct {
+	mu      sync.RWMutex
+	regions map[string]map[string]*glanceImage // region → image id → image
+	seq     int                                // the seq of the next image created
 
-// imageBlob is the data of an image created through the API, with the
-// status Glance would report for it.
-type imageBlob struct {
-	status   string // "queued" until the data is uploaded, then "active"
-	size     int64
-	checksum string // MD5, as Glance's checksum
-	hash     string // SHA-512, as Glance's os_hash_value
-	data     []byte
+	algos   map[string]string   // region → hashing algorithm, where not sha512
+	methods map[string][]string // region → import methods offered, where set
+	discard bool                // Options.DiscardImageData
+
+	// Imports run in goroutines the Server owns: ctx ends them on Close,
+	// which waits for them.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	imports tasks
+	fetch   *http.Client
 }
 
-// imageList returns the current images. The slice is never changed in
-// place: writers replace it.
-func (st *store) imageList() []Image {
-	st.imgMu.RLock()
-	defer st.imgMu.RUnlock()
-	return st.images
+// tasks counts the goroutines in flight. Unlike a sync.WaitGroup, it may be
+// waited on while tasks start, and it refuses new ones once closed.
+type tasks struct {
+	mu     sync.Mutex
+	idle   *sync.Cond
+	n      int
+	closed bool
 }
 
-// imageIndex returns the position of image id in the store, which orders
-// the seeded images' times; -1 if there is none.
-func (st *store) imageIndex(id string) int {
-	return slices.IndexFunc(st.imageList(), func(im Image) bool { return im.ID == id })
-}
-
-// imageData returns what the fake knows of an API-created image's data.
-func (st *store) imageData(id string) (imageBlob, bool) {
-	st.imgMu.RLock()
-	defer st.imgMu.RUnlock()
-	d, ok := st.data[id]
-	if !ok {
-		return imageBlob{}, false
+// start counts a new task; it reports false once closed.
+func (t *tasks) start() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
 	}
-	return *d, true
+	t.n++
+	return true
 }
 
-// visibleImage returns the image id if the caller may see it, as Glance's
-// GET /v2/images/{id} decides.
-func (s *Server) visibleImage(sr *serviceReq, id string) (Image, bool) {
-	for _, im := range s.st.imageList() {
-		if im.ID == id && imageReadable(im, sr.tok.projectID, sr.admin) {
-			return im, true
+func (t *tasks) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n--; t.n == 0 && t.idle != nil {
+		t.idle.Broadcast()
+	}
+}
+
+// wait blocks until no task is in flight; with close, it refuses new ones
+// first.
+func (t *tasks) wait(close bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = t.closed || close
+	if t.idle == nil {
+		t.idle = sync.NewCond(&t.mu)
+	}
+	for t.n > 0 {
+		t.idle.Wait()
+	}
+}
+
+// glanceImage is one image of one region. Its fields are guarded by
+// glance.mu; its data is immutable once set.
+type glanceImage struct {
+	id         string
+	seq        int     // creation order: the World's for seeded images, then the API's
+	name       *string // nil: null
+	owner      string
+	visibility string
+	status     string // queued, saving, importing, active, deactivated
+	diskFormat string // "": null
+	contFormat string // "": null
+	minDisk    int
+	minRAM     int
+	protected  bool
+	hidden     bool
+	tags       []string
+	props      map[string]string
+	members    map[string]string
+
+	// What an upload or import computed, and the data kept.
+	hasData   bool
+	size      int64
+	checksum  string
+	hashAlgo  string
+	hashValue string
+	data      func() io.Reader // nil: none kept (no data, or discarded)
+
+	created, updated time.Time
+}
+
+// defaultImportMethods are the import methods the real Glance instances of
+// CI offer (enabled_import_methods); only web-download is carried out here.
+var defaultImportMethods = []string{"glance-direct", "web-download", "copy-image"}
+
+// knownImportMethods are the methods Glance knows at all.
+var knownImportMethods = []string{"glance-direct", "web-download", "copy-image", "glance-download"}
+
+// Glance's enums of image formats (its image schema).
+var (
+	diskFormats      = []string{"ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"}
+	containerFormats = []string{"ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"}
+)
+
+// glanceReadOnly are the image attributes only Glance sets.
+var glanceReadOnly = []string{
+	"id", "status", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
+	"created_at", "updated_at", "self", "file", "schema", "direct_url", "locations",
+}
+
+// seededAt is the creation time of the i-th seeded image: one second
+// apart, in World order, so that Glance's default order (newest first) is
+// the reverse of the World's.
+func seededAt(i int) time.Time {
+	return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+}
+
+func newGlance(opts Options, regions []string, images []Image) (*glance, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &glance{
+		regions: make(map[string]map[string]*glanceImage, len(regions)),
+		algos:   opts.ImageHashAlgos,
+		seq:     len(images),
+		methods: opts.ImportMethods,
+		discard: opts.DiscardImageData,
+		ctx:     ctx,
+		cancel:  cancel,
+		fetch:   &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+	}
+	for r, algo := range opts.ImageHashAlgos {
+		if !slices.Contains(regions, r) {
+			cancel()
+			return nil, fmt.Errorf("testserver: ImageHashAlgos names unknown region %q", r)
+		}
+		if newHash(algo) == nil {
+			cancel()
+			return nil, fmt.Errorf("testserver: unsupported image hashing algorithm %q for %s", algo, r)
 		}
 	}
-	return Image{}, false
+	for _, r := range regions {
+		g.regions[r] = make(map[string]*glanceImage)
+	}
+	for i, im := range images {
+		in := regions
+		if im.Region != "" {
+			if !slices.Contains(regions, im.Region) {
+				cancel()
+				return nil, fmt.Errorf("testserver: image %q is in unknown region %q", im.Name, im.Region)
+			}
+			in = []string{im.Region}
+		}
+		data := ImageData{Size: 4 << 10, Seed: im.ID}
+		if im.Data != nil {
+			data = *im.Data
+		}
+		if data.Size < 0 {
+			cancel()
+			return nil, fmt.Errorf("testserver: image %q has a negative size", im.Name)
+		}
+		// One pass over the data per algorithm the regions use.
+		sums := map[string]digest{}
+		for _, r := range in {
+			algo := g.algo(r)
+			if _, ok := sums[algo]; !ok {
+				d := newDigest(algo)
+				if _, err := io.Copy(d, data.Reader()); err != nil {
+					cancel()
+					return nil, err
+				}
+				sums[algo] = *d
+			}
+		}
+		for _, r := range in {
+			d := sums[g.algo(r)]
+			name := im.Name
+			at := seededAt(i)
+			gi := &glanceImage{
+				id: im.ID, seq: i, name: &name, owner: im.Owner, visibility: im.Visibility, status: "active",
+				diskFormat: cmp.Or(im.DiskFormat, "raw"), contFormat: cmp.Or(im.ContainerFormat, "bare"),
+				minDisk: im.MinDisk, minRAM: im.MinRAM, tags: []string{},
+				props: cloneMap(im.Properties), members: cloneMap(im.Members),
+				hasData: true, size: d.n, checksum: d.md5Hex(), hashAlgo: d.algo, hashValue: d.hashHex(),
+				data: data.Reader, created: at, updated: at,
+			}
+			if gi.props == nil {
+				gi.props = map[string]string{}
+			}
+			g.regions[r][im.ID] = gi
+		}
+	}
+	return g, nil
 }
 
-func glanceNotFound(w http.ResponseWriter, id string) {
-	glanceError(w, http.StatusNotFound, "No image found with ID "+id)
+// close ends the imports in flight and waits for them.
+func (g *glance) close() {
+	g.cancel()
+	g.imports.wait(true)
+	g.fetch.CloseIdleConnections()
 }
 
-// glanceCore are the image attributes that are not custom properties.
-var glanceCore = map[string]bool{
-	"id": true, "name": true, "visibility": true, "disk_format": true, "container_format": true,
-	"tags": true, "min_disk": true, "min_ram": true, "protected": true, "os_hidden": true,
+// algo is the hashing algorithm of region's Glance.
+func (g *glance) algo(region string) string {
+	return cmp.Or(g.algos[region], "sha512")
 }
 
-// glanceReadOnly are the attributes Glance sets itself; a create or patch
-// naming one is refused.
-var glanceReadOnly = map[string]bool{
-	"owner": true, "status": true, "size": true, "virtual_size": true, "checksum": true,
-	"os_hash_algo": true, "os_hash_value": true, "created_at": true, "updated_at": true,
-	"self": true, "file": true, "schema": true, "direct_url": true, "locations": true,
+// importMethods are the import methods region's Glance offers.
+func (g *glance) importMethods(region string) []string {
+	if m, ok := g.methods[region]; ok {
+		return m
+	}
+	return defaultImportMethods
 }
 
-// createImage is POST /v2/images: an image record in status queued, owned
-// by the caller's project, with the custom properties given (string values
-// only, as Glance requires).
+// bootable reports whether project may boot a server from image id in
+// region, as Nova asks Glance: the image is there, readable by the project
+// and active.
+func (g *glance) bootable(region, id, project string, admin bool) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	im, ok := g.regions[region][id]
+	return ok && im.status == "active" && im.readable(project, admin)
+}
+
+// readable applies Glance's rule for reading one image (GET by id, its
+// data, a change to it, booting it): public and community images are
+// everyone's; a shared one is its members' whatever their status (pending
+// included); a private one is its owner's only. Admins read everything.
+// Listings have rules of their own (listed).
+func (im *glanceImage) readable(project string, admin bool) bool {
+	_, member := im.members[project]
+	return admin || im.owner == project || im.visibility == "public" || im.visibility == "community" ||
+		(im.visibility == "shared" && member)
+}
+
+// mayModify reports whether the request's project may change the image.
+func (im *glanceImage) mayModify(sr *serviceReq) bool {
+	return sr.admin || im.owner == sr.tok.projectID
+}
+
+// json is the image as Glance shows it, with the same keys: the custom
+// properties at the top level, then the core attributes.
+func (im *glanceImage) json() map[string]any {
+	m := make(map[string]any, len(im.props)+24)
+	for k, v := range im.props {
+		m[k] = v
+	}
+	var size, virtual, checksum, algo, value any
+	if im.hasData {
+		size, checksum, algo, value = im.size, im.checksum, im.hashAlgo, im.hashValue
+		if im.diskFormat == "raw" {
+			virtual = im.size
+		}
+	}
+	m["name"] = nullable(im.name)
+	m["disk_format"], m["container_format"] = nullIfEmpty(im.diskFormat), nullIfEmpty(im.contFormat)
+	m["visibility"], m["status"], m["owner"] = im.visibility, im.status, im.owner
+	m["size"], m["virtual_size"], m["checksum"] = size, virtual, checksum
+	m["os_hash_algo"], m["os_hash_value"] = algo, value
+	m["protected"], m["os_hidden"] = im.protected, im.hidden
+	m["min_ram"], m["min_disk"] = im.minRAM, im.minDisk
+	m["id"], m["tags"] = im.id, slices.Clone(im.tags)
+	m["created_at"], m["updated_at"] = im.created.Format(time.RFC3339), im.updated.Format(time.RFC3339)
+	m["self"], m["file"], m["schema"] = "/v2/images/"+im.id, "/v2/images/"+im.id+"/file", "/v2/schemas/image"
+	return m
+}
+
+func nullable(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// glanceWriter answers a Glance request, remembering whether the request
+// accepts JSON: Glance writes its errors as JSON then, as an HTML page
+// otherwise.
+type glanceWriter struct {
+	http.ResponseWriter
+	json bool
+}
+
+// Unwrap lets http.ResponseController reach the connection (to flush).
+func (gw glanceWriter) Unwrap() http.ResponseWriter { return gw.ResponseWriter }
+
+// acceptsJSON reports whether r's Accept names application/json.
+func acceptsJSON(r *http.Request) bool {
+	return strings.Contains(strings.ToLower(r.Header.Get("Accept")), "application/json")
+}
+
+// glanceError writes Glance's error body, as webob renders it: for a
+// request that accepts JSON {"message": "…<br /><br />\n\n\n", "code":
+// "404 Not Found", "title": "Not Found"}, for any other an HTML page whose
+// body is the message.
+func glanceError(w http.ResponseWriter, status int, msg string) {
+	title := strconv.Itoa(status) + " " + http.StatusText(status)
+	if gw, ok := w.(glanceWriter); ok && !gw.json {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(status)
+		io.WriteString(w, "<html>\n <head>\n  <title>"+title+"</title>\n </head>\n <body>\n  <h1>"+title+"</h1>\n  "+msg+"<br /><br />\n\n\n\n </body>\n</html>")
+		return
+	}
+	writeJSON(w, status, map[string]any{"message": msg + "<br /><br />\n\n\n", "code": title, "title": http.StatusText(status)})
+}
+
+// mediaType is a Content-Type without its parameters, as webob compares
+// it.
+func mediaType(ct string) string {
+	t, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(t))
+}
+
+func (s *Server) serveGlance(w http.ResponseWriter, r *http.Request, sr *serviceReq) {
+	parts := strings.Split(strings.Trim(sr.rest, "/"), "/")
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case parts[0] == "images" && len(parts) == 1 && get:
+		s.listImages(w, sr)
+	case parts[0] == "images" && len(parts) == 1 && r.Method == http.MethodPost:
+		s.createImage(w, r, sr)
+	case parts[0] == "images" && len(parts) == 2 && get:
+		s.glance.mu.RLock()
+		im, ok := s.glance.regions[sr.region][parts[1]]
+		var body map[string]any
+		if ok && im.readable(sr.tok.projectID, sr.admin) {
+			body = im.json()
+		}
+		s.glance.mu.RUnlock()
+		if body == nil {
+			glanceError(w, http.StatusNotFound, "No image found with ID "+parts[1])
+			return
+		}
+		writeJSON(w, http.StatusOK, body)
+	case parts[0] == "images" && len(parts) == 2 && r.Method == http.MethodPatch:
+		s.patchImage(w, r, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 2 && r.Method == http.MethodDelete:
+		s.deleteImage(w, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 3 && parts[2] == "file" && r.Method == http.MethodPut:
+		s.uploadImage(w, r, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 3 && parts[2] == "file" && get:
+		s.downloadImage(w, r, sr, parts[1])
+	case parts[0] == "images" && len(parts) == 3 && parts[2] == "import" && r.Method == http.MethodPost:
+		s.importImage(w, r, sr, parts[1])
+	case parts[0] == "info" && len(parts) == 2 && parts[1] == "import" && get:
+		writeJSON(w, http.StatusOK, map[string]any{"import-methods": map[string]any{
+			"description": "Import methods available.", "type": "array",
+			"value": slices.Clone(s.glance.importMethods(sr.region)),
+		}})
+	case parts[0] == "info" && len(parts) == 2 && parts[1] == "stores" && get:
+		glanceError(w, http.StatusNotFound, "Multi backend is not supported at this site.")
+	default:
+		glanceError(w, http.StatusNotFound, "The resource could not be found.")
+	}
+}
+
+// createImage answers POST /v2/images: a queued image without data, owned
+// by the token's project, with Glance's checks of the body.
 func (s *Server) createImage(w http.ResponseWriter, r *http.Request, sr *serviceReq) {
 	var body map[string]json.RawMessage
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || body == nil {
-		glanceError(w, http.StatusBadRequest, "Malformed JSON in request body.")
+		glanceError(w, http.StatusBadRequest, "Body is not a JSON object.")
 		return
 	}
-	im := Image{ID: seedUUID("image", newID()), Owner: sr.tok.projectID, Visibility: "shared", Properties: map[string]string{}}
+	now := s.clock.Now().UTC().Truncate(time.Second)
+	im := &glanceImage{
+		id: seedUUID("image", newID()), owner: sr.tok.projectID, visibility: "shared", status: "queued",
+		tags: []string{}, props: map[string]string{}, created: now, updated: now,
+	}
 	for k, raw := range body {
-		var str string
-		isString := json.Unmarshal(raw, &str) == nil
-		switch {
-		case glanceReadOnly[k]:
-			glanceError(w, http.StatusForbidden, "Attribute '"+k+"' is read-only.")
+		if status, msg := im.set(k, raw, sr, true); status != 0 {
+			glanceError(w, status, msg)
 			return
-		case k == "id" || k == "name" || k == "visibility" || k == "disk_format" || k == "container_format":
-			if !isString {
-				glanceError(w, http.StatusBadRequest, "Invalid value for "+k+".")
-				return
+		}
+	}
+	s.glance.mu.Lock()
+	if _, taken := s.glance.regions[sr.region][im.id]; taken {
+		s.glance.mu.Unlock()
+		glanceError(w, http.StatusConflict, "Image with identifier "+im.id+" already exists!")
+		return
+	}
+	im.seq = s.glance.seq
+	s.glance.seq++
+	s.glance.regions[sr.region][im.id] = im
+	out := im.json()
+	s.glance.mu.Unlock()
+	w.Header().Set("Location", sr.base+"/v2/images/"+im.id)
+	w.Header().Set("OpenStack-image-import-methods", strings.Join(s.glance.importMethods(sr.region), ","))
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// set sets attribute k from a create body (creating) or a patch's value,
+// with Glance's checks; it returns a status and message on refusal.
+func (im *glanceImage) set(k string, raw json.RawMessage, sr *serviceReq, creating bool) (int, string) {
+	str := func() (string, bool) {
+		var v string
+		return v, json.Unmarshal(raw, &v) == nil
+	}
+	schemaErr := func(want string) (int, string) {
+		return http.StatusBadRequest, fmt.Sprintf("Provided object does not match schema 'image': %s is not of type '%s'", string(raw), want)
+	}
+	switch {
+	case slices.Contains(glanceReadOnly, k) && !(creating && k == "id"):
+		return http.StatusForbidden, "Attribute '" + k + "' is read-only."
+	case strings.HasPrefix(k, "os_glance"):
+		return http.StatusForbidden, "Attribute '" + k + "' is reserved."
+	}
+	switch k {
+	case "id":
+		v, ok := str()
+		if !ok || len(v) != 36 || strings.Count(v, "-") != 4 {
+			return http.StatusBadRequest, "Provided object does not match schema 'image': " + string(raw) + " is not a 'uuid'"
+		}
+		im.id = v
+	case "name":
+		if string(raw) == "null" {
+			im.name = nil
+			break
+		}
+		v, ok := str()
+		if !ok {
+			return schemaErr("string")
+		}
+		if len(v) > 255 {
+			return http.StatusBadRequest, "Provided object does not match schema 'image': name is too long"
+		}
+		im.name = &v
+	case "visibility":
+		v, _ := str()
+		switch v {
+		case "public":
+			if !sr.admin {
+				return http.StatusForbidden, "You are not authorized to complete publicize_image action."
 			}
-			switch k {
-			case "id":
-				im.ID = str
-			case "name":
-				im.Name = str
-			case "visibility":
-				im.Visibility = str
-			case "disk_format":
-				im.DiskFormat = str
-			case "container_format":
-				im.ContainerFormat = str
-			}
-		case glanceCore[k]:
-			// Accepted and not kept: the fake serves fixed values.
-		case !isString:
-			glanceError(w, http.StatusBadRequest, "Provided object does not match schema 'image': property "+k+" must be a string.")
-			return
+		case "private", "shared", "community":
 		default:
-			im.Properties[k] = str
+			return http.StatusBadRequest, "Provided object does not match schema 'image': " + string(raw) + " is not one of ['community', 'public', 'private', 'shared']"
 		}
-	}
-	switch im.Visibility {
-	case "public":
-		if !sr.admin {
-			glanceError(w, http.StatusForbidden, "You are not authorized to complete publicize_image action.")
-			return
+		im.visibility = v
+	case "protected", "os_hidden":
+		var v bool
+		if json.Unmarshal(raw, &v) != nil {
+			return schemaErr("boolean")
 		}
-	case "private", "shared", "community":
+		if k == "protected" {
+			im.protected = v
+		} else {
+			im.hidden = v
+		}
+	case "tags":
+		var v []string
+		if json.Unmarshal(raw, &v) != nil {
+			return schemaErr("array")
+		}
+		if v == nil {
+			v = []string{}
+		}
+		im.tags = v
+	case "min_disk", "min_ram":
+		var v int
+		if json.Unmarshal(raw, &v) != nil || v < 0 {
+			return schemaErr("integer")
+		}
+		if k == "min_disk" {
+			im.minDisk = v
+		} else {
+			im.minRAM = v
+		}
+	case "disk_format", "container_format":
+		if !creating && im.status != "queued" {
+			return http.StatusForbidden, "Attribute " + k + " can be only replaced for a queued image."
+		}
+		enum := diskFormats
+		if k == "container_format" {
+			enum = containerFormats
+		}
+		v := ""
+		if string(raw) != "null" {
+			var ok bool
+			if v, ok = str(); !ok || !slices.Contains(enum, v) {
+				return http.StatusBadRequest, "Provided object does not match schema 'image': " + string(raw) + " is not one of " + strings.Join(enum, ", ")
+			}
+		}
+		if k == "disk_format" {
+			im.diskFormat = v
+		} else {
+			im.contFormat = v
+		}
+	case "owner":
+		v, ok := str()
+		if !ok {
+			return schemaErr("string")
+		}
+		if !sr.admin && v != sr.tok.projectID {
+			return http.StatusForbidden, "You are not permitted to create images owned by '" + v + "'."
+		}
+		im.owner = v
 	default:
-		glanceError(w, http.StatusBadRequest, "Invalid visibility value: "+im.Visibility)
-		return
-	}
-	s.st.imgMu.Lock()
-	if slices.ContainsFunc(s.st.images, func(o Image) bool { return o.ID == im.ID }) {
-		s.st.imgMu.Unlock()
-		glanceError(w, http.StatusConflict, "Image with identifier "+im.ID+" already exists!")
-		return
-	}
-	s.st.images = append(slices.Clip(s.st.images), im)
-	s.st.data[im.ID] = &imageBlob{status: "queued"}
-	s.st.imgMu.Unlock()
-	w.Header().Set("Location", sr.base+"/v2/images/"+im.ID)
-	writeJSON(w, http.StatusCreated, s.imageJSON(im, s.st.imageIndex(im.ID)))
-}
-
-// writable returns the image id if the caller may change it: its owner or
-// an admin. An image the caller cannot see is absent (404); one it sees
-// but does not own is forbidden (403), as with Glance.
-func (s *Server) writable(w http.ResponseWriter, sr *serviceReq, id string) (Image, bool) {
-	im, ok := s.visibleImage(sr, id)
-	if !ok {
-		glanceNotFound(w, id)
-		return Image{}, false
-	}
-	if im.Owner != sr.tok.projectID && !sr.admin {
-		glanceError(w, http.StatusForbidden, "You are not permitted to modify image "+id+".")
-		return Image{}, false
-	}
-	return im, true
-}
-
-// replaceImage stores im in place of the image with its id.
-func (st *store) replaceImage(im Image) {
-	st.imgMu.Lock()
-	defer st.imgMu.Unlock()
-	imgs := slices.Clone(st.images)
-	for i := range imgs {
-		if imgs[i].ID == im.ID {
-			imgs[i] = im
+		v, ok := str()
+		if !ok {
+			return schemaErr("string")
 		}
+		im.props[k] = v
 	}
-	st.images = imgs
+	return 0, ""
 }
 
-// patchImage is PATCH /v2/images/{id} with a JSON patch
-// (application/openstack-images-v2.1-json-patch) of add, replace and
-// remove operations on the name and custom properties.
+// patchImage answers PATCH /v2/images/{id} with a JSON patch (add, replace,
+// remove), applied all or nothing.
 func (s *Server) patchImage(w http.ResponseWriter, r *http.Request, sr *serviceReq, id string) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openstack-images-v2.1-json-patch") {
-		glanceError(w, http.StatusUnsupportedMediaType, "Unsupported Content-Type")
-		return
-	}
-	im, ok := s.writable(w, sr, id)
-	if !ok {
+	if ct := r.Header.Get("Content-Type"); mediaType(ct) != "application/openstack-images-v2.1-json-patch" {
+		glanceError(w, http.StatusUnsupportedMediaType, "The request media type "+ct+" is not supported by this server.")
 		return
 	}
 	var ops []struct {
@@ -194,110 +541,97 @@ func (s *Server) patchImage(w http.ResponseWriter, r *http.Request, sr *serviceR
 		Value json.RawMessage `json:"value"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&ops); err != nil {
-		glanceError(w, http.StatusBadRequest, "Malformed JSON in request body.")
+		glanceError(w, http.StatusBadRequest, "Request body must be a JSON array of operation objects.")
 		return
 	}
-	im.Properties = cloneMap(im.Properties)
-	if im.Properties == nil {
-		im.Properties = map[string]string{}
+	g := s.glance
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	im, ok := g.regions[sr.region][id]
+	if !ok || !im.readable(sr.tok.projectID, sr.admin) {
+		glanceError(w, http.StatusNotFound, "No image found with ID "+id)
+		return
 	}
+	if !im.mayModify(sr) {
+		glanceError(w, http.StatusForbidden, "You are not permitted to modify image "+id+".")
+		return
+	}
+	// Apply to a copy; commit only if every operation passes.
+	next := *im
+	next.props = cloneMap(im.props)
 	for _, op := range ops {
-		key := strings.TrimPrefix(op.Path, "/")
-		var str string
-		if op.Op != "remove" && json.Unmarshal(op.Value, &str) != nil {
-			glanceError(w, http.StatusBadRequest, "Invalid value for "+key+".")
+		k, ok := strings.CutPrefix(op.Path, "/")
+		if !ok || k == "" {
+			glanceError(w, http.StatusBadRequest, "Invalid JSON pointer for this resource: '"+op.Path+"'")
 			return
 		}
-		switch {
-		case glanceReadOnly[key]:
-			glanceError(w, http.StatusForbidden, "Attribute '"+key+"' is read-only.")
-			return
-		case key == "name" && op.Op != "remove":
-			im.Name = str
-		case glanceCore[key]:
-			glanceError(w, http.StatusForbidden, "Attribute '"+key+"' cannot be changed by the fake.")
-			return
-		case op.Op == "remove":
-			if _, ok := im.Properties[key]; !ok {
-				glanceError(w, http.StatusConflict, "Property "+key+" does not exist.")
+		core := slices.Contains(glanceReadOnly, k) || strings.HasPrefix(k, "os_glance") || isCoreAttr(k)
+		switch op.Op {
+		case "add", "replace":
+			if _, exists := next.props[k]; op.Op == "replace" && !core && !exists {
+				glanceError(w, http.StatusConflict, "Property "+k+" does not exist.")
 				return
 			}
-			delete(im.Properties, key)
-		case op.Op == "add" || op.Op == "replace":
-			im.Properties[key] = str
+			if op.Value == nil {
+				glanceError(w, http.StatusBadRequest, "Operation objects must contain a \"value\" member.")
+				return
+			}
+			if status, msg := next.set(k, op.Value, sr, false); status != 0 {
+				glanceError(w, status, msg)
+				return
+			}
+		case "remove":
+			if core {
+				glanceError(w, http.StatusForbidden, "Attribute '"+k+"' is read-only.")
+				return
+			}
+			if _, exists := next.props[k]; !exists {
+				glanceError(w, http.StatusConflict, "Property "+k+" does not exist.")
+				return
+			}
+			delete(next.props, k)
 		default:
-			glanceError(w, http.StatusBadRequest, "Invalid operation: "+op.Op)
+			glanceError(w, http.StatusBadRequest, "Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\".")
 			return
 		}
 	}
-	s.st.replaceImage(im)
-	writeJSON(w, http.StatusOK, s.imageJSON(im, s.st.imageIndex(im.ID)))
+	next.updated = s.clock.Now().UTC().Truncate(time.Second)
+	*im = next
+	writeJSON(w, http.StatusOK, im.json())
 }
 
-// deleteImage is DELETE /v2/images/{id}.
+// isCoreAttr reports whether k is an image attribute rather than a custom
+// property.
+func isCoreAttr(k string) bool {
+	switch k {
+	case "name", "visibility", "protected", "os_hidden", "tags", "min_disk", "min_ram",
+		"disk_format", "container_format", "owner":
+		return true
+	}
+	return false
+}
+
+// deleteImage answers DELETE /v2/images/{id}. A delete in the middle of an
+// upload or an import is allowed, as in Glance: the upload then answers
+// 410 and the import is dropped.
 func (s *Server) deleteImage(w http.ResponseWriter, sr *serviceReq, id string) {
-	if _, ok := s.writable(w, sr, id); !ok {
-		return
-	}
-	s.st.imgMu.Lock()
-	s.st.images = slices.DeleteFunc(slices.Clone(s.st.images), func(im Image) bool { return im.ID == id })
-	delete(s.st.data, id)
-	s.st.imgMu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// uploadImage is PUT /v2/images/{id}/file: the data of a queued image,
-// read as it streams, after which the image is active.
-func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, sr *serviceReq, id string) {
-	if ct := r.Header.Get("Content-Type"); ct != "application/octet-stream" {
-		glanceError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/octet-stream")
-		return
-	}
-	if _, ok := s.writable(w, sr, id); !ok {
-		return
-	}
-	if d, ok := s.st.imageData(id); !ok || d.status != "queued" {
-		glanceError(w, http.StatusConflict, "Image status transition from active to saving is not allowed")
-		return
-	}
-	md, sh := md5.New(), sha512.New()
-	var buf strings.Builder
-	n, err := io.Copy(io.MultiWriter(&buf, md, sh), io.LimitReader(r.Body, maxImageData+1))
-	if err != nil {
-		glanceError(w, http.StatusBadRequest, "Error reading the image data.")
-		return
-	}
-	if n > maxImageData {
-		glanceError(w, http.StatusRequestEntityTooLarge, "Image exceeds the storage quota of the fake.")
-		return
-	}
-	s.st.imgMu.Lock()
-	if d, ok := s.st.data[id]; ok && d.status == "queued" {
-		s.st.data[id] = &imageBlob{status: "active", size: n, checksum: hex.EncodeToString(md.Sum(nil)),
-			hash: hex.EncodeToString(sh.Sum(nil)), data: []byte(buf.String())}
-	}
-	s.st.imgMu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// downloadImage is GET /v2/images/{id}/file: the data, with Glance's
-// Content-MD5; 204 for an image without data.
-func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request, sr *serviceReq, id string) {
-	if _, ok := s.visibleImage(sr, id); !ok {
-		glanceNotFound(w, id)
-		return
-	}
-	d, ok := s.st.imageData(id)
-	if !ok || d.status != "active" {
+	g := s.glance
+	g.mu.Lock()
+	im, ok := g.regions[sr.region][id]
+	switch {
+	case !ok || !im.readable(sr.tok.projectID, sr.admin):
+		g.mu.Unlock()
+		glanceError(w, http.StatusNotFound, "Failed to find image "+id+" to delete")
+	case !im.mayModify(sr):
+		g.mu.Unlock()
+		glanceError(w, http.StatusForbidden, "You are not permitted to delete this image.")
+	case im.protected:
+		g.mu.Unlock()
+		glanceError(w, http.StatusForbidden, "Image "+id+" is protected and cannot be deleted.")
+	default:
+		delete(g.regions[sr.region], id)
+		g.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Length", strconv.FormatInt(d.size, 10))
-	h.Set("Content-Md5", d.checksum)
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(d.data)
 	}
 }

@@ -22,12 +22,8 @@ type store struct {
 	assignments []rec[RoleAssignment]
 	appcreds    map[string]*rec[ApplicationCredential] // by id
 
-	// Images change through Glance's API (glance.go): imgMu guards images,
-	// which is replaced, never changed in place, and data. The other
-	// service resources are read-only after Start.
-	imgMu       sync.RWMutex
-	images      []Image
-	data        map[string]*imageBlob // by image id, for images created through the API
+	// Service resources are read-only after Start; images live in the
+	// Server's glance, each region's own.
 	flavors     []Flavor
 	volumeTypes []VolumeType
 	networks    []Network
@@ -84,8 +80,6 @@ func newStore(w *World, primary string) *store {
 	for _, a := range w.AppCreds {
 		st.appcreds[a.ID] = &rec[ApplicationCredential]{v: a}
 	}
-	st.images = w.Images
-	st.data = make(map[string]*imageBlob)
 	st.flavors = w.Flavors
 	st.volumeTypes = w.VolumeTypes
 	st.networks = w.Networks

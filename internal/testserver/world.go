@@ -118,7 +118,9 @@ type ApplicationCredential struct {
 	Roles     []string
 }
 
-// Image is a glance v2 image.
+// Image is a glance v2 image, seeded active with its data. The i-th image
+// of a World was created a second after the one before it, so that
+// Glance's default order, newest first, is the reverse of the World's.
 type Image struct {
 	ID         string
 	Name       string
@@ -130,9 +132,18 @@ type Image struct {
 	// Members maps a project id to its membership status ("accepted",
 	// "pending", "rejected") for shared images.
 	Members map[string]string
-	// DiskFormat and ContainerFormat are served as given; empty means
-	// "qcow2" and "bare".
+
+	// Region is the only region whose Glance holds the image; "" seeds it,
+	// with the same id, in every region.
+	Region string
+	// DiskFormat and ContainerFormat default to "raw" and "bare", as the
+	// real seed's images have.
 	DiskFormat, ContainerFormat string
+	// MinDisk (GiB) and MinRAM (MiB) are the boot requirements.
+	MinDisk, MinRAM int
+	// Data is the image's content. Nil means 4 KiB generated from the id,
+	// as much as each image of the real seed holds.
+	Data *ImageData
 }
 
 // Flavor is a nova flavor. Nova lists a private one (IsPublic false) and
@@ -380,6 +391,10 @@ func (w *World) clone() *World {
 	for _, im := range w.Images {
 		im.Properties = cloneMap(im.Properties)
 		im.Members = cloneMap(im.Members)
+		if im.Data != nil {
+			d := *im.Data
+			im.Data = &d
+		}
 		c.Images = append(c.Images, im)
 	}
 	c.Flavors = nil
