@@ -71,7 +71,11 @@ func TestTLSConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := httptest.NewUnstartedServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }})
+	// A transport of its own: parallel tests' httptest servers close
+	// http.DefaultTransport's idle connections when they close.
+	upstream := &http.Transport{}
+	t.Cleanup(upstream.CloseIdleConnections)
+	front := httptest.NewUnstartedServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }, Transport: upstream})
 	front.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes of "CA not trusted"
 	front.StartTLS()
 	t.Cleanup(front.Close)

@@ -329,7 +329,17 @@ func TestSpoofedHeadersThroughProxy(t *testing.T) {
 				}))
 				t.Cleanup(backend.Close)
 				target, _ := url.Parse(backend.URL)
-				proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }}
+				// The backend's own transport, not http.DefaultTransport: the
+				// parallel subtests' httptest servers close the default
+				// transport's idle connections when they close.
+				proxy := &httputil.ReverseProxy{
+					Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+					Transport: backend.Client().Transport,
+					ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+						t.Errorf("proxy: %v", err)
+						w.WriteHeader(http.StatusBadGateway)
+					},
+				}
 				front := httptest.NewServer(e.v.Handler(proxy, tt.opts))
 				t.Cleanup(front.Close)
 

@@ -707,7 +707,11 @@ func startParityHandlers(t *testing.T, env *keystonetest.Env, ksm *ksmEnv) (stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }}
+	// A transport of its own: parallel tests' httptest servers close
+	// http.DefaultTransport's idle connections when they close.
+	upstream := &http.Transport{}
+	t.Cleanup(upstream.CloseIdleConnections)
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }, Transport: upstream}
 	for _, s := range []struct {
 		srv **httptest.Server
 		o   authtoken.HandlerOptions
