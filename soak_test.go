@@ -298,14 +298,23 @@ func (h *soakHistory) last() soakEpoch {
 // a fault is published just after it is set, so the epoch after last is
 // included.
 func (h *soakHistory) span(first, last int, from time.Time) []soakEpoch {
+	lo := h.reach(first, from)
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	hi := min(last+1, len(h.epochs)-1)
+	return h.epochs[lo : hi+1]
+}
+
+// reach returns the epoch running at from on the fake clock, or first if
+// that is earlier.
+func (h *soakHistory) reach(first int, from time.Time) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	lo := first
 	for lo > 0 && !h.epochs[lo].at.Before(from) {
 		lo--
 	}
-	hi := min(last+1, len(h.epochs)-1)
-	return h.epochs[lo : hi+1]
+	return lo
 }
 
 func soakAny(eps []soakEpoch, f func(soakFaults) bool) bool {
@@ -384,12 +393,14 @@ type soakIdentity struct {
 	stats        func() tokencache.Stats
 	harness      int64 // tokens the harness issued to this user itself
 	// validUntil is the latest expiry (minus the margin) of a token that
-	// a caller was handed, in Unix nanoseconds of the fake clock.
-	validUntil atomic.Int64
-	service    bool // the Validator's own service user
+	// a caller was handed, in Unix nanoseconds of the fake clock, and
+	// validSince the epoch in which a caller was first handed that token:
+	// a rejection of it can only come after.
+	validUntil, validSince atomic.Int64
+	service                bool // the Validator's own service user
 }
 
-func (id *soakIdentity) observe(tok *identity.Token, log *soakLog) {
+func (id *soakIdentity) observe(tok *identity.Token, s *soak) {
 	u := tok.Expiry.Add(-expiryMargin).UnixNano()
 	for {
 		old := id.validUntil.Load()
@@ -397,7 +408,10 @@ func (id *soakIdentity) observe(tok *identity.Token, log *soakLog) {
 			return
 		}
 		if id.validUntil.CompareAndSwap(old, u) {
-			log.secret(tok.ID) // a new token
+			// A new token. (A caller handed it before this store is
+			// after the epoch read here.)
+			id.validSince.Store(int64(s.hist.now()))
+			s.log.secret(tok.ID)
 			return
 		}
 	}
@@ -493,22 +507,51 @@ func soakFernet(rng *rand.Rand, at time.Time) string {
 
 // soakLog is the slog.Handler of every part of the library in the soak.
 // It checks that no secret (password, token, or a token's first 16
-// characters) reaches a line, and keeps the reason of the last rejection
-// of each watched token (valid ones), by fingerprint, for the report of
-// a failure.
+// characters) reaches a line; keeps the reason of the last rejection of
+// each watched token (valid ones), by fingerprint, for the report of a
+// failure; and follows the circuits the resolvers report opening and
+// closing, by auth_url.
 type soakLog struct {
 	mu       sync.Mutex
 	secrets  map[string]bool // tokens and their 16-character prefixes
 	watched  map[string]bool // fingerprints
 	reasons  map[string]string
+	circuits map[string][]soakCircuitEvent
 	leaks    []string
 	lines    int64
 	password []string
+	epoch    func() int
 }
 
-func newSoakLog() *soakLog {
+type soakCircuitEvent struct {
+	epoch int
+	open  bool
+}
+
+func newSoakLog(epoch func() int) *soakLog {
 	return &soakLog{secrets: map[string]bool{}, watched: map[string]bool{}, reasons: map[string]string{},
+		circuits: map[string][]soakCircuitEvent{}, epoch: epoch,
 		password: []string{testserver.UserPassword, testserver.ServicePassword, testserver.AdminPassword, soakPassword}}
+}
+
+// circuitOpen reports whether the circuit of authURL was open at some
+// time from epoch lo to hi: open when lo began, or changed within (which
+// a close does only from open).
+func (l *soakLog) circuitOpen(authURL string, lo, hi int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	open := false
+	for _, e := range l.circuits[authURL] {
+		switch {
+		case e.epoch < lo:
+			open = e.open
+		case e.epoch <= hi:
+			return true
+		default:
+			return open
+		}
+	}
+	return open
 }
 
 // secret registers a token that must never be logged.
@@ -541,12 +584,15 @@ func (l *soakLog) WithGroup(string) slog.Handler            { return l }
 func (l *soakLog) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	b.WriteString(r.Message)
-	var errText string
+	var errText, authURL string
 	r.Attrs(func(a slog.Attr) bool {
 		v := a.Value.Resolve().String()
 		b.WriteString(" " + a.Key + "=" + v)
-		if a.Key == "error" {
+		switch a.Key {
+		case "error":
 			errText = v
+		case "auth_url":
+			authURL = v
 		}
 		return true
 	})
@@ -564,6 +610,9 @@ func (l *soakLog) Handle(_ context.Context, r slog.Record) error {
 	}
 	if leak && len(l.leaks) < 5 {
 		l.leaks = append(l.leaks, line)
+	}
+	if strings.HasPrefix(r.Message, "region: circuit ") && authURL != "" {
+		l.circuits[authURL] = append(l.circuits[authURL], soakCircuitEvent{epoch: l.epoch(), open: !strings.HasSuffix(r.Message, " closed")})
 	}
 	if i := strings.Index(errText, "[token sha256:"); i >= 0 && len(errText) >= i+len("[token sha256:")+8 {
 		if fp := errText[i+len("[token ") : i+len("[token sha256:")+8]; l.watched[fp] {
@@ -618,6 +667,7 @@ type soakFailure struct {
 	start, end   int
 	t0, t1       time.Time
 	validUntil   time.Time // the identity's token validity known before the call
+	validSince   int       // the epoch from which that token was known
 	serviceValid time.Time // the Validator's service token validity known before
 }
 
@@ -674,13 +724,14 @@ type soak struct {
 	pendMu  sync.Mutex
 	pending []*soakFailure
 
-	outMu    sync.Mutex
-	outcomes map[string]int64 // calls that went as they must, by outcome
-	causes   map[string]int64 // explained failures by the kind of episode they ended in, and cause
-	bad      []string         // unexplained failures, the first few
-	nbad     int
-	v503     atomic.Int64
-	fails    atomic.Int64
+	outMu     sync.Mutex
+	outcomes  map[string]int64 // calls that went as they must, by outcome
+	causes    map[string]int64 // explained failures by the kind of episode they ended in, and cause
+	bad       []string         // unexplained failures, the first few
+	badCauses map[string]int64 // unexplained failures by cause
+	nbad      int
+	v503      atomic.Int64
+	fails     atomic.Int64
 }
 
 // soakHarness is the test's own Keystone client: it issues and revokes
@@ -706,10 +757,10 @@ func runSoak(t *testing.T, dur time.Duration, seed uint64) {
 	s := &soak{
 		t: t, rng: rand.New(rand.NewPCG(seed, 0)), clk: clk, srv: srv, locs: srv.Locations(), cfg: cfg,
 		progress: make(chan struct{}, 1), refs: map[string]string{},
-		outcomes: map[string]int64{}, causes: map[string]int64{},
+		outcomes: map[string]int64{}, causes: map[string]int64{}, badCauses: map[string]int64{},
 	}
 	s.touchedUntil = make([]time.Time, len(s.locs))
-	s.log = newSoakLog()
+	s.log = newSoakLog(s.hist.now)
 	s.cfg.Logger = slog.New(s.log)
 	s.hist.publish(soakEpoch{at: clk.Now(), faults: soakFaults{}})
 	_, gServer := soakSettle(-1)
@@ -1076,10 +1127,10 @@ func (s *soak) serviceCall(rng *rand.Rand, listing bool) {
 	// The token the call is about to use, if one is cached: a read, or
 	// the fetch the call would make anyway.
 	if tok, err := c.c.Token(ctx); err == nil {
-		c.id.observe(tok, s.log)
+		c.id.observe(tok, s)
 	}
 	f := &soakFailure{op: op.name, client: c, target: testserver.Service(op.target, region), loc: s.srv.LocationOf(region),
-		validUntil: time.Unix(0, c.id.validUntil.Load())}
+		validSince: int(c.id.validSince.Load()), validUntil: time.Unix(0, c.id.validUntil.Load())}
 	f.start, f.t0 = s.hist.now(), s.clk.Now()
 	sig, err := op.run(ctx, c, region)
 	if err == nil {
@@ -1106,7 +1157,7 @@ func (s *soak) validateCall(rng *rand.Rand, observer bool) {
 		// How long the Validator's own service token is good for, as far
 		// as its callers can tell.
 		if st, err := s.v.ServiceToken().Token(ctx); err == nil {
-			s.nova.observe(st, s.log)
+			s.nova.observe(st, s)
 		}
 	}
 	f := &soakFailure{op: "validate " + tok.kind, tok: tok, serviceValid: time.Unix(0, s.nova.validUntil.Load())}
@@ -1797,6 +1848,7 @@ func (s *soak) classify(final bool) {
 			continue
 		}
 		s.nbad++
+		s.badCauses[cause]++
 		if len(s.bad) < 20 {
 			who, what := "validator", ""
 			if f.client != nil {
@@ -1856,15 +1908,16 @@ func (s *soak) explainCall(f *soakFailure) (string, bool) {
 			return "client closed while in use", false
 		case wait:
 			return "the caller's own deadline passed waiting for a token", false
-		case f.t1.Before(f.validUntil) && !s.rejectionPossible(id, stale, f.t0):
-			return "a cached valid token was given up without a rejection", false
+		case f.t1.Before(f.validUntil) && !s.rejectionPossible(id, s.hist.span(f.validSince, f.end, f.t0), f.t0):
+			return fmt.Sprintf("a cached token valid until %s was given up without a rejection since epoch %d",
+				f.validUntil.Format(time.TimeOnly), f.validSince), false
 		case errors.Is(err, identity.ErrRateLimited):
 			if soakAny(back, soakFaults.rateLimited) {
 				return "no token cached; Keystone answered 429 (not failed over, remembered until Retry-After)", true
 			}
 		case id.lag && errors.Is(err, identity.ErrUnauthorized):
-			if f.t0.Before(id.created.Add(soakLag+remembered)) && soakAny(back, func(fs soakFaults) bool { return fs.keystoneBlocked(primary) }) {
-				return "no token; a new user unknown at home, and the primary unreachable", true
+			if f.t0.Before(id.created.Add(soakLag+remembered)) && soakAny(stale, func(fs soakFaults) bool { return fs.keystoneBlocked(primary) }) {
+				return "no token; a new user unknown at home, and the primary unreachable or its circuit open", true
 			}
 		default:
 			if allBlocked(back, s.locs) {
@@ -1908,8 +1961,8 @@ func (s *soak) explainRejected(f *soakFailure, win []soakEpoch, how string) (str
 }
 
 // rejectionPossible reports whether id's token may have been dropped for
-// a rejection in eps: a service answering 401, a new user unknown at a
-// replica.
+// a rejection in eps (since the token was handed out): a service
+// answering 401, or, for a new user, a replica that does not know it.
 func (s *soak) rejectionPossible(id *soakIdentity, eps []soakEpoch, t0 time.Time) bool {
 	if id.lag && t0.Before(id.created.Add(soakLag+backoffMax+soakRetryMax)) {
 		return true
@@ -1939,14 +1992,25 @@ func (s *soak) explainValidation(f *soakFailure) (string, bool) {
 		if soakAny(back, soakFaults.rateLimited) {
 			return "validator: Keystone answered 429 (503)", true
 		}
-		if eachBlocked(stale, s.locs) {
-			return "validator: every Keystone faulted within a cool-down (503, stale circuits)", true
+		lo := s.hist.reach(f.start, from.Add(-coolDown))
+		if !slices.ContainsFunc(s.locs, func(l string) bool {
+			return !soakAny(stale, func(fs soakFaults) bool { return fs.keystoneBlocked(l) }) &&
+				!s.log.circuitOpen(s.srv.DomainAdminAuthURL("gnc", l), lo, f.end+1)
+		}) {
+			return "validator: every Keystone faulted or its circuit still open after it recovered (503) [stale circuit]", true
 		}
 		return "validator answered 503 with a Keystone reachable", false
 	case f.status == http.StatusUnauthorized && tok.kind == "lag":
-		neg := s.hist.span(f.start, f.end, f.t0.Add(-negativeTTL))
-		if f.t0.Before(tok.created.Add(soakLag+negativeTTL)) && soakAny(neg, func(fs soakFaults) bool { return fs.keystoneBlocked(s.srv.Primary()) }) {
-			return "validator: a new user's token unknown at home, and the primary unreachable (401, remembered 10 s)", true
+		// The answer is remembered for NegativeTTL; the primary's circuit
+		// may stay open for a cool-down after its fault.
+		neg := s.hist.span(f.start, f.end, f.t0.Add(-negativeTTL-coolDown))
+		if f.t0.Before(tok.created.Add(soakLag + negativeTTL)) {
+			if soakAny(neg, func(fs soakFaults) bool { return fs.keystoneBlocked(s.srv.Primary()) }) {
+				return "validator: a new user's token unknown at home, and the primary unreachable (401, remembered 10 s)", true
+			}
+			if s.log.circuitOpen(s.srv.DomainAdminAuthURL("gnc", s.srv.Primary()), s.hist.reach(f.start, f.t0.Add(-negativeTTL)), f.end+1) {
+				return "validator: a new user's token unknown at home, and the primary's circuit still open after it recovered (401, remembered 10 s) [stale circuit]", true
+			}
 		}
 		return "a new user's valid token rejected", false
 	case f.status == http.StatusOK:
@@ -2013,8 +2077,15 @@ func (s *soak) report(wall time.Duration, heapOpen, heapEnd uint64) {
 	calls := s.calls.Load()
 	fmt.Fprintf(&b, "soak summary: %s of wall time, %d clock steps over %s of the fake clock (%d jumps over 30 s)\n",
 		wall.Round(time.Millisecond), s.steps, fake.Round(time.Second), s.jumps)
-	fmt.Fprintf(&b, "calls: %d (%.0f/s), %d failed: %d explained, %d unexplained\n",
-		calls, float64(calls)/wall.Seconds(), s.fails.Load(), s.fails.Load()-int64(s.nbad), s.nbad)
+	var stale int64
+	for c, n := range s.causes {
+		if strings.Contains(c, "[stale circuit]") {
+			stale += n
+		}
+	}
+	fmt.Fprintf(&b, "calls: %d (%.0f/s), %d failed: %d explained, %d unexplained; "+
+		"%d of the explained only because a Validator circuit stayed open after its Keystone recovered [stale circuit]\n",
+		calls, float64(calls)/wall.Seconds(), s.fails.Load(), s.fails.Load()-int64(s.nbad), s.nbad, stale)
 	s.outMu.Lock()
 	keys := slices.Sorted(maps.Keys(s.outcomes))
 	for _, k := range keys {
@@ -2111,7 +2182,11 @@ func (s *soak) checkBounds() {
 	}
 	s.log.mu.Unlock()
 	if s.nbad > 0 {
-		t.Errorf("%d failures without a fault to explain them; the first:\n  %s", s.nbad, strings.Join(s.bad, "\n  "))
+		var by []string
+		for _, c := range slices.Sorted(maps.Keys(s.badCauses)) {
+			by = append(by, fmt.Sprintf("%d %s", s.badCauses[c], c))
+		}
+		t.Errorf("%d failures without a fault to explain them (%s); the first:\n  %s", s.nbad, strings.Join(by, "; "), strings.Join(s.bad, "\n  "))
 	}
 	for _, id := range s.ids {
 		l := s.bounds(id)
