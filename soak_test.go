@@ -773,9 +773,9 @@ func runSoak(t *testing.T, dur time.Duration, seed uint64) {
 	ep := s.startEpisode()
 	s.startWorkers()
 	for {
-		if ep.ran >= ep.steps {
+		if over := time.Since(begin) >= dur; over || ep.ran >= ep.steps {
 			s.endEpisode(ep)
-			if time.Since(begin) >= dur {
+			if over {
 				break
 			}
 			ep = s.startEpisode()
