@@ -55,19 +55,20 @@ const (
 	soakRetryMax  = 30 * time.Second // the longest Retry-After injected
 	soakPassword  = "soak-password"  // the password of the users registered during the soak
 
-	rejectWindow = 30 * time.Second // tokencache: no second token dropped within 30 s
-	backoffMax   = time.Minute      // tokencache: the longest a failure is remembered
-	expiryMargin = 30 * time.Second // tokencache: a token is not served in its last 30 s
-	coolDown     = 30 * time.Second // region: how long an open circuit skips its auth_url
-	cacheTTL     = 5 * time.Minute  // authtoken: how long a validated token is trusted
-	negativeTTL  = 10 * time.Second // authtoken: how long an unknown token is remembered
-	// perFetch is the most Keystone requests one token fetch or one
+	soakRejectWindow = 30 * time.Second // tokencache: no second token dropped within 30 s
+	soakBackoffMax   = time.Minute      // tokencache: the longest a failure is remembered
+	soakExpiryMargin = 30 * time.Second // tokencache: a token is not served in its last 30 s
+	soakCoolDown     = 30 * time.Second // region: how long an open circuit skips its auth_url
+	soakCacheTTL     = 5 * time.Minute  // authtoken: how long a validated token is trusted
+	soakNegativeTTL  = 10 * time.Second // authtoken: how long an unknown token is remembered
+	// soakPerFetch is the most Keystone requests one token fetch or one
 	// validation makes: one per location (3), then one replication-lag
 	// retry at the primary (region: "retried once at the primary").
-	perFetch = 4
-	// perFailedFlight is the most a validation that ends in 503 makes: one
-	// per location, and no lag retry, which follows only an answer.
-	perFailedFlight = 3
+	soakPerFetch = 4
+	// soakPerFailedFlight is the most a validation that ends in 503
+	// makes: one per location, and no lag retry, which follows only an
+	// answer.
+	soakPerFailedFlight = 3
 )
 
 // soakMinLife is the least fake-clock time between two tokens of one
@@ -125,7 +126,7 @@ var soakMinLife = soakTokenLife - min(max(soakTokenLife/4, 2*time.Minute), soakT
 //     failed fetches ≤ one per clock step under a Keystone fault, plus one
 //     per such fault; each fetch ≤ 4 requests (3 locations and the lag
 //     retry).
-//     Per incoming token (soakOffer): validations that get an answer ≤ one
+//     Per incoming token (soak.book): validations that get an answer ≤ one
 //     per clock step it was presented in and one per cache lifetime (5 min
 //     if valid, 10 s if not), each ≤ 1 request, +1 per location the
 //     Validator may fail over from (a Keystone under a fault then, or a
@@ -149,18 +150,18 @@ func TestSoak(t *testing.T) {
 	t.Run("run", func(t *testing.T) { runSoak(t, dur, seed) })
 	heap1, g1 := soakSettle(g0)
 	t.Logf("soak: goroutines %d before, %d after Close; live heap %.1f MiB before, %.1f MiB after",
-		g0, g1, mib(heap0), mib(heap1))
+		g0, g1, soakMiB(heap0), soakMiB(heap1))
 	if g1 > g0 {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines after Close, %d before:\n%s", g1, g0, buf[:runtime.Stack(buf, true)])
 	}
 	const heapMargin = 4 << 20
 	if heap1 > heap0+heapMargin {
-		t.Errorf("live heap %.1f MiB after Close, %.1f MiB before: more than %d MiB left", mib(heap1), mib(heap0), heapMargin>>20)
+		t.Errorf("live heap %.1f MiB after Close, %.1f MiB before: more than %d MiB left", soakMiB(heap1), soakMiB(heap0), heapMargin>>20)
 	}
 }
 
-func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+func soakMiB(b uint64) float64 { return float64(b) / (1 << 20) }
 
 // soakDuration reads GEOSTACK_SOAK.
 func soakDuration(t *testing.T) time.Duration {
@@ -325,8 +326,8 @@ func soakAny(eps []soakEpoch, f func(soakFaults) bool) bool {
 	return slices.ContainsFunc(eps, func(e soakEpoch) bool { return f(e.faults) })
 }
 
-// allBlocked reports whether, in one epoch, no Keystone could answer.
-func allBlocked(eps []soakEpoch, locs []string) bool {
+// soakAllBlocked reports whether, in one epoch, no Keystone could answer.
+func soakAllBlocked(eps []soakEpoch, locs []string) bool {
 	return soakAny(eps, func(fs soakFaults) bool {
 		for _, l := range locs {
 			if !fs.keystoneBlocked(l) {
@@ -337,10 +338,10 @@ func allBlocked(eps []soakEpoch, locs []string) bool {
 	})
 }
 
-// eachBlocked reports whether every Keystone was blocked at some time in
+// soakEachBlocked reports whether every Keystone was blocked at some time in
 // eps, not necessarily at once: with open circuits, a resolver may skip a
 // Keystone that has recovered until its cool-down ends.
-func eachBlocked(eps []soakEpoch, locs []string) bool {
+func soakEachBlocked(eps []soakEpoch, locs []string) bool {
 	for _, l := range locs {
 		if !soakAny(eps, func(fs soakFaults) bool { return fs.keystoneBlocked(l) }) {
 			return false
@@ -387,7 +388,7 @@ func (e *soakEpisode) keystoneFaulty() bool { return e.faultSteps > 0 }
 // flight when it began: its fetches, the validations of the tokens
 // presented in it, and its validations answered 503.
 func (e *soakEpisode) bound() int64 {
-	return perFetch*e.fetches + e.flights + perFailedFlight*e.v503.Load() + e.resent
+	return soakPerFetch*e.fetches + e.flights + soakPerFailedFlight*e.v503.Load() + e.resent
 }
 
 // ---------------------------------------------------------------------
@@ -411,7 +412,7 @@ type soakIdentity struct {
 }
 
 func (id *soakIdentity) observe(tok *identity.Token, s *soak) {
-	u := tok.Expiry.Add(-expiryMargin).UnixNano()
+	u := tok.Expiry.Add(-soakExpiryMargin).UnixNano()
 	for {
 		old := id.validUntil.Load()
 		if u <= old {
@@ -1211,7 +1212,7 @@ func (s *soak) expected(f *soakFailure, body string) (string, bool) {
 		}
 		return name, false
 	case "revoked":
-		if code == http.StatusOK && f.t0.Before(tok.revokedAt.Add(cacheTTL+soakMaxJump)) {
+		if code == http.StatusOK && f.t0.Before(tok.revokedAt.Add(soakCacheTTL+soakMaxJump)) {
 			// Validated before the revocation and trusted for CacheTTL, as
 			// documented.
 			return name + " (cached before the revocation)", true
@@ -1284,9 +1285,9 @@ func (s *soak) book(tok *soakToken) {
 		return // malformed: never sent to Keystone
 	}
 	issued, _ := identity.TokenIssuedAt(tok.id)
-	ttl, positive := negativeTTL, soakPositive(tok.kind)
+	ttl, positive := soakNegativeTTL, soakPositive(tok.kind)
 	if positive {
-		ttl = cacheTTL
+		ttl = soakCacheTTL
 	}
 	type group struct {
 		n        int64
@@ -1357,7 +1358,7 @@ func (s *soak) noteFaults(fs soakFaults) {
 // Date header, and would come out early by the jump).
 func (s *soak) advance(ep *soakEpisode, dt time.Duration) {
 	from := s.clk.Now()
-	if dt > expiryMargin {
+	if dt > soakExpiryMargin {
 		s.gate.Lock()
 		s.clk.Advance(dt)
 		s.gate.Unlock()
@@ -1367,7 +1368,7 @@ func (s *soak) advance(ep *soakEpisode, dt time.Duration) {
 	fs := s.hist.last().faults
 	s.hist.publish(soakEpoch{at: s.clk.Now(), faults: fs})
 	s.closeInterval(ep, from, dt)
-	if dt > expiryMargin {
+	if dt > soakExpiryMargin {
 		s.jumps++
 	}
 	s.steps++
@@ -1386,7 +1387,7 @@ func (s *soak) closeInterval(ep *soakEpisode, from time.Time, dt time.Duration) 
 		if s.clock.touched&(1<<i) != 0 {
 			s.touchedUntil[i] = to
 		}
-		if !s.touchedUntil[i].IsZero() && from.Sub(s.touchedUntil[i]) < coolDown {
+		if !s.touchedUntil[i].IsZero() && from.Sub(s.touchedUntil[i]) < soakCoolDown {
 			suspect |= 1 << i
 		}
 	}
@@ -1567,12 +1568,12 @@ func (s *soak) endEpisode(ep *soakEpisode) {
 	ep.to = s.clk.Now()
 	ep.requests = s.keystoneRequests() - ep.req0 - (s.harness.count.sent.Load() - ep.harness0)
 	ep.vsent = s.vCount.sent.Load() - ep.vsent0
-	// The bound: each identity's fetches (the tokens it got and the
-	// failures it counts, which are bounded on their own), each at most
-	// perFetch requests; each validation (soak.book, booked when its token
-	// is no longer offered, and perFailedFlight per 503). The slack covers what was in flight when the
-	// episode began: a fetch per identity and a flight per validating
-	// worker.
+	// The bound (soakEpisode.bound): each identity's fetches (the tokens
+	// it got and the failures it counts, which are bounded on their own),
+	// each at most soakPerFetch requests; the validations (soak.book, booked
+	// when a token is no longer offered, and soakPerFailedFlight per 503).
+	// The slack covers what was in flight when the episode began: a fetch
+	// per identity and a flight per validating worker.
 	var fetches int64
 	alive := 0
 	for _, id := range s.ids {
@@ -1584,7 +1585,7 @@ func (s *soak) endEpisode(ep *soakEpisode) {
 		}
 	}
 	ep.fetches = fetches
-	ep.slack = perFetch * int64(soakVWorkers+alive)
+	ep.slack = soakPerFetch * int64(soakVWorkers+alive)
 	s.episodes = append(s.episodes, ep)
 }
 
@@ -1892,8 +1893,8 @@ type soakStatusErr interface {
 	GetStatusCode() int
 }
 
-// tokenLevel reports whether err says no token could be had.
-func tokenLevel(err error) bool {
+// soakTokenLevel reports whether err says no token could be had.
+func soakTokenLevel(err error) bool {
 	_, fe := errors.AsType[*tokencache.FetchError](err)
 	_, af := errors.AsType[*region.AllFailedError](err)
 	_, we := errors.AsType[*tokencache.WaitError](err)
@@ -1905,17 +1906,17 @@ func (s *soak) explainCall(f *soakFailure) (string, bool) {
 	err, id, primary := f.err, f.client.id, s.srv.Primary()
 	// A remembered failure is at most a backoff (or a Retry-After) old;
 	// a circuit opened by a fault skips its auth_url for a cool-down more.
-	remembered := backoffMax + soakRetryMax
+	remembered := soakBackoffMax + soakRetryMax
 	win := s.hist.span(f.start, f.end, f.t0)
 	back := s.hist.span(f.start, f.end, f.t0.Add(-remembered))
-	stale := s.hist.span(f.start, f.end, f.t0.Add(-remembered-coolDown))
+	stale := s.hist.span(f.start, f.end, f.t0.Add(-remembered-soakCoolDown))
 	if _, ok := errors.AsType[*soakWrongResult](err); ok {
 		return "wrong listing", false
 	}
 	if _, ok := errors.AsType[*tokencache.RejectedError](err); ok {
 		return s.explainRejected(f, win, "rejected again within 30 s")
 	}
-	if tokenLevel(err) {
+	if soakTokenLevel(err) {
 		switch _, wait := errors.AsType[*tokencache.WaitError](err); {
 		case errors.Is(err, tokencache.ErrClosed) || errors.Is(err, geostack.ErrClosed):
 			return "client closed while in use", false
@@ -1933,10 +1934,10 @@ func (s *soak) explainCall(f *soakFailure) (string, bool) {
 				return "no token; a new user unknown at home, and the primary unreachable or its circuit open", true
 			}
 		default:
-			if allBlocked(back, s.locs) {
+			if soakAllBlocked(back, s.locs) {
 				return "no token cached, and no Keystone reachable (or remembered so)", true
 			}
-			if eachBlocked(stale, s.locs) {
+			if soakEachBlocked(stale, s.locs) {
 				return "no token cached; every Keystone faulted within a cool-down, its circuit still open [stale circuit]", true
 			}
 		}
@@ -1977,7 +1978,7 @@ func (s *soak) explainRejected(f *soakFailure, win []soakEpoch, how string) (str
 // a rejection in eps (since the token was handed out): a service
 // answering 401, or, for a new user, a replica that does not know it.
 func (s *soak) rejectionPossible(id *soakIdentity, eps []soakEpoch, t0 time.Time) bool {
-	if id.lag && t0.Before(id.created.Add(soakLag+backoffMax+soakRetryMax)) {
+	if id.lag && t0.Before(id.created.Add(soakLag+soakBackoffMax+soakRetryMax)) {
 		return true
 	}
 	return soakAny(eps, soakFaults.rejecting)
@@ -1991,21 +1992,21 @@ func (s *soak) explainValidation(f *soakFailure) (string, bool) {
 	if !f.t0.Before(f.serviceValid) {
 		// The service token itself may have had to be fetched, and its
 		// failure is remembered.
-		from = f.t0.Add(-backoffMax - soakRetryMax)
+		from = f.t0.Add(-soakBackoffMax - soakRetryMax)
 	}
 	back := s.hist.span(f.start, f.end, from)
-	stale := s.hist.span(f.start, f.end, from.Add(-coolDown))
+	stale := s.hist.span(f.start, f.end, from.Add(-soakCoolDown))
 	switch {
 	case f.err != nil:
 		return "the handler saw another user", false
 	case f.status == http.StatusServiceUnavailable && tok.kind != "malformed":
-		if allBlocked(back, s.locs) {
+		if soakAllBlocked(back, s.locs) {
 			return "validator: no Keystone reachable (503; outages are not remembered)", true
 		}
 		if soakAny(back, soakFaults.rateLimited) {
 			return "validator: Keystone answered 429 (503)", true
 		}
-		lo := s.hist.reach(f.start, from.Add(-coolDown))
+		lo := s.hist.reach(f.start, from.Add(-soakCoolDown))
 		if !slices.ContainsFunc(s.locs, func(l string) bool {
 			return !soakAny(stale, func(fs soakFaults) bool { return fs.keystoneBlocked(l) }) &&
 				!s.log.circuitOpen(s.srv.DomainAdminAuthURL("gnc", l), lo, f.end+1)
@@ -2016,12 +2017,12 @@ func (s *soak) explainValidation(f *soakFailure) (string, bool) {
 	case f.status == http.StatusUnauthorized && tok.kind == "lag":
 		// The answer is remembered for NegativeTTL; the primary's circuit
 		// may stay open for a cool-down after its fault.
-		neg := s.hist.span(f.start, f.end, f.t0.Add(-negativeTTL-coolDown))
-		if f.t0.Before(tok.created.Add(soakLag + negativeTTL)) {
+		neg := s.hist.span(f.start, f.end, f.t0.Add(-soakNegativeTTL-soakCoolDown))
+		if f.t0.Before(tok.created.Add(soakLag + soakNegativeTTL)) {
 			if soakAny(neg, func(fs soakFaults) bool { return fs.keystoneBlocked(s.srv.Primary()) }) {
 				return "validator: a new user's token unknown at home, and the primary unreachable (401, remembered 10 s)", true
 			}
-			if s.log.circuitOpen(s.srv.DomainAdminAuthURL("gnc", s.srv.Primary()), s.hist.reach(f.start, f.t0.Add(-negativeTTL)), f.end+1) {
+			if s.log.circuitOpen(s.srv.DomainAdminAuthURL("gnc", s.srv.Primary()), s.hist.reach(f.start, f.t0.Add(-soakNegativeTTL)), f.end+1) {
 				return "validator: a new user's token unknown at home, and the primary's circuit still open after it recovered (401, remembered 10 s) [stale circuit]", true
 			}
 		}
@@ -2072,11 +2073,11 @@ func (s *soak) bounds(id *soakIdentity) soakLife {
 				start = id.from
 			}
 			span := end.Sub(start)
-			l.inv += 2 + int64(span/rejectWindow)
+			l.inv += 2 + int64(span/soakRejectWindow)
 		}
 	}
 	if id.lag {
-		l.inv += 2 + int64(soakLag/rejectWindow)
+		l.inv += 2 + int64(soakLag/soakRejectWindow)
 	}
 	l.tokens = 1 + int64(to.Sub(id.from)/soakMinLife) + l.inv
 	l.fails = l.faultSteps + l.faultEpisodes
@@ -2150,7 +2151,7 @@ func (s *soak) report(wall time.Duration, heapOpen, heapEnd uint64) {
 		fetches += s.issued(id) + int64(id.stats().Failures)
 	}
 	fmt.Fprintf(&b, "Keystone: %d requests from the library, bound %d = %d fetches × %d + %d for validations that got an answer + %d × %d validations answered 503 + %d resent by net/http\n",
-		lib, s.totalBound(), fetches, perFetch, s.flights, perFailedFlight, s.v503.Load(), s.resent())
+		lib, s.totalBound(), fetches, soakPerFetch, s.flights, soakPerFailedFlight, s.v503.Load(), s.resent())
 	fmt.Fprintf(&b, "  the Validator sent %d (%d POST, %d GET; bound %d); the harness %d; Keystone answered %d validations with 200\n",
 		s.vCount.sent.Load(), s.vCount.post.Load(), s.vCount.get.Load(), s.validatorBound(),
 		s.harness.count.sent.Load(), s.srv.Validations(""))
@@ -2166,25 +2167,25 @@ func (s *soak) report(wall time.Duration, heapOpen, heapEnd uint64) {
 	s.log.mu.Lock()
 	fmt.Fprintf(&b, "log: %d lines from the library, %d with a secret\n", s.log.lines, len(s.log.leaks))
 	s.log.mu.Unlock()
-	fmt.Fprintf(&b, "live heap: %.1f MiB with everything open after the warm-up, %.1f MiB at the end of the run\n", mib(heapOpen), mib(heapEnd))
+	fmt.Fprintf(&b, "live heap: %.1f MiB with everything open after the warm-up, %.1f MiB at the end of the run\n", soakMiB(heapOpen), soakMiB(heapEnd))
 	t.Log(b.String())
 }
 
 // totalBound is what the library may ask of Keystone over the run: each
-// identity's fetches, at most perFetch requests each, and the Validator's
+// identity's fetches, at most soakPerFetch requests each, and the Validator's
 // flights.
 func (s *soak) totalBound() int64 {
 	var n int64
 	for _, id := range s.ids {
-		n += perFetch * (s.issued(id) + int64(id.stats().Failures))
+		n += soakPerFetch * (s.issued(id) + int64(id.stats().Failures))
 	}
-	return n + s.flights + perFailedFlight*s.v503.Load() + s.resent()
+	return n + s.flights + soakPerFailedFlight*s.v503.Load() + s.resent()
 }
 
 // validatorBound is the same for the Validator alone: its service token's
 // fetches and its flights.
 func (s *soak) validatorBound() int64 {
-	return perFetch*(s.issued(s.nova)+int64(s.nova.stats().Failures)) + s.flights + perFailedFlight*s.v503.Load() + s.resent()
+	return soakPerFetch*(s.issued(s.nova)+int64(s.nova.stats().Failures)) + s.flights + soakPerFailedFlight*s.v503.Load() + s.resent()
 }
 
 // resent is what net/http may have sent twice (soakEpisode.resent).
