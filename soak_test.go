@@ -2139,11 +2139,25 @@ func (s *soak) report(wall time.Duration, heapOpen, heapEnd uint64) {
 			a.req, a.vreq, a.bound, float64(a.req)/float64(max(a.steps, 1)), a.toks)
 	}
 	fmt.Fprintf(&b, "tokens issued per identity (bound; rejections bound; failed fetches bound):\n")
+	var lag soakLife
+	var lagIssued, lagInv, lagFailed, lagRefused, lagMax int64
+	lagUsers := 0
 	for _, id := range s.ids {
 		l := s.bounds(id)
 		st := id.stats()
+		if id.lag {
+			lagUsers++
+			lag.tokens, lag.inv, lag.fails = lag.tokens+l.tokens, lag.inv+l.inv, lag.fails+l.fails
+			lagIssued, lagInv, lagFailed, lagRefused = lagIssued+s.issued(id), lagInv+int64(st.Invalidations), lagFailed+int64(st.Failures), lagRefused+int64(st.Refused)
+			lagMax = max(lagMax, s.issued(id))
+			continue
+		}
 		fmt.Fprintf(&b, "  %-14s %4d (≤ %4d)  invalidated %3d (≤ %3d), refused %4d  failed %4d (≤ %4d)\n",
 			id.name, s.issued(id), l.tokens, st.Invalidations, l.inv, st.Refused, st.Failures, l.fails)
+	}
+	if lagUsers > 0 {
+		fmt.Fprintf(&b, "  %d users registered during the run: %d tokens (≤ %d; at most %d for one), invalidated %d (≤ %d), refused %d, failed %d (≤ %d)\n",
+			lagUsers, lagIssued, lag.tokens, lagMax, lagInv, lag.inv, lagRefused, lagFailed, lag.fails)
 	}
 	lib := s.keystoneRequests() - s.harness.count.sent.Load()
 	var fetches int64
