@@ -273,6 +273,7 @@ func (fs soakFaults) keystoneFault(locs []string) bool {
 // of the fake clock; a new one begins at every fault change and clock move.
 type soakEpoch struct {
 	at     time.Time // the fake clock when it began
+	wall   time.Time // the wall clock when it began
 	faults soakFaults
 }
 
@@ -283,6 +284,7 @@ type soakHistory struct {
 }
 
 func (h *soakHistory) publish(e soakEpoch) {
+	e.wall = time.Now()
 	h.mu.Lock()
 	h.epochs = append(h.epochs, e)
 	n := len(h.epochs) - 1
@@ -303,7 +305,16 @@ func (h *soakHistory) last() soakEpoch {
 // a fault is published just after it is set, so the epoch after last is
 // included.
 func (h *soakHistory) span(first, last int, from time.Time) []soakEpoch {
-	lo := h.reach(first, from)
+	return h.spanHeld(first, last, from, 0)
+}
+
+// spanHeld is span reaching further back, by held of wall time from the
+// epoch running at from: what a Keystone fault does in real time (a
+// request held until its attempt timeout, and the requests queued behind
+// it for one of the Validator's connections) outlasts the fault by real
+// seconds, in which the fake clock may move minutes.
+func (h *soakHistory) spanHeld(first, last int, from time.Time, held time.Duration) []soakEpoch {
+	lo := h.reachHeld(first, from, held)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	hi := min(last+1, len(h.epochs)-1)
@@ -313,10 +324,19 @@ func (h *soakHistory) span(first, last int, from time.Time) []soakEpoch {
 // reach returns the epoch running at from on the fake clock, or first if
 // that is earlier.
 func (h *soakHistory) reach(first int, from time.Time) int {
+	return h.reachHeld(first, from, 0)
+}
+
+// reachHeld is reach, then back by held of wall time.
+func (h *soakHistory) reachHeld(first int, from time.Time, held time.Duration) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	lo := first
 	for lo > 0 && !h.epochs[lo].at.Before(from) {
+		lo--
+	}
+	wallFrom := h.epochs[lo].wall.Add(-held)
+	for lo > 0 && !h.epochs[lo].wall.Before(wallFrom) {
 		lo--
 	}
 	return lo
@@ -1882,9 +1902,40 @@ func (s *soak) classify(final bool) {
 					d += "; the Validator's last word on it: " + r
 				}
 			}
+			d += "; faults from a minute before: " + s.describeFaults(s.hist.span(f.start, f.end, f.t0.Add(-time.Minute)))
 			s.bad = append(s.bad, d)
 		}
 	}
+}
+
+// describeFaults lists the faults in eps, each once, in the order they
+// appear.
+func (s *soak) describeFaults(eps []soakEpoch) string {
+	var out []string
+	for _, e := range eps {
+		for t, f := range e.faults {
+			d := t.String() + " " + soakFaultString(f)
+			if !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}
+
+func soakFaultString(f testserver.Fault) string {
+	switch {
+	case f.Down:
+		return "down"
+	case f.Hang:
+		return "hang"
+	case f.Latency > 0:
+		return f.Latency.String() + " late"
+	}
+	return strconv.Itoa(f.Status)
 }
 
 // soakStatusErr is an HTTP answer of a service, as gophercloud reports it.
@@ -1908,8 +1959,9 @@ func (s *soak) explainCall(f *soakFailure) (string, bool) {
 	// a circuit opened by a fault skips its auth_url for a cool-down more.
 	remembered := soakBackoffMax + soakRetryMax
 	win := s.hist.span(f.start, f.end, f.t0)
-	back := s.hist.span(f.start, f.end, f.t0.Add(-remembered))
-	stale := s.hist.span(f.start, f.end, f.t0.Add(-remembered-soakCoolDown))
+	const held = 2 * soakAttempt // the real-time reach of a Keystone fault
+	back := s.hist.spanHeld(f.start, f.end, f.t0.Add(-remembered), held)
+	stale := s.hist.spanHeld(f.start, f.end, f.t0.Add(-remembered-soakCoolDown), held)
 	if _, ok := errors.AsType[*soakWrongResult](err); ok {
 		return "wrong listing", false
 	}
@@ -1994,8 +2046,9 @@ func (s *soak) explainValidation(f *soakFailure) (string, bool) {
 		// failure is remembered.
 		from = f.t0.Add(-soakBackoffMax - soakRetryMax)
 	}
-	back := s.hist.span(f.start, f.end, from)
-	stale := s.hist.span(f.start, f.end, from.Add(-soakCoolDown))
+	const held = 2 * soakAttempt // the real-time reach of a Keystone fault
+	back := s.hist.spanHeld(f.start, f.end, from, held)
+	stale := s.hist.spanHeld(f.start, f.end, from.Add(-soakCoolDown), held)
 	switch {
 	case f.err != nil:
 		return "the handler saw another user", false
@@ -2006,7 +2059,7 @@ func (s *soak) explainValidation(f *soakFailure) (string, bool) {
 		if soakAny(back, soakFaults.rateLimited) {
 			return "validator: Keystone answered 429 (503)", true
 		}
-		lo := s.hist.reach(f.start, from.Add(-soakCoolDown))
+		lo := s.hist.reachHeld(f.start, from.Add(-soakCoolDown), held)
 		if !slices.ContainsFunc(s.locs, func(l string) bool {
 			return !soakAny(stale, func(fs soakFaults) bool { return fs.keystoneBlocked(l) }) &&
 				!s.log.circuitOpen(s.srv.DomainAdminAuthURL("gnc", l), lo, f.end+1)
@@ -2017,7 +2070,7 @@ func (s *soak) explainValidation(f *soakFailure) (string, bool) {
 	case f.status == http.StatusUnauthorized && tok.kind == "lag":
 		// The answer is remembered for NegativeTTL; the primary's circuit
 		// may stay open for a cool-down after its fault.
-		neg := s.hist.span(f.start, f.end, f.t0.Add(-soakNegativeTTL-soakCoolDown))
+		neg := s.hist.spanHeld(f.start, f.end, f.t0.Add(-soakNegativeTTL-soakCoolDown), held)
 		if f.t0.Before(tok.created.Add(soakLag + soakNegativeTTL)) {
 			if soakAny(neg, func(fs soakFaults) bool { return fs.keystoneBlocked(s.srv.Primary()) }) {
 				return "validator: a new user's token unknown at home, and the primary unreachable (401, remembered 10 s)", true
