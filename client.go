@@ -12,16 +12,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
-
 	"github.com/geostack/geostack/catalog"
 	"github.com/geostack/geostack/clock"
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
+	"github.com/geostack/geostack/wirelog"
 )
 
 // Config configures a Client. It is validated as a whole by New: the error
@@ -59,8 +59,9 @@ type Config struct {
 	// both.
 	Cache        *tokencache.Cache
 	CacheOptions tokencache.Options
-	// TokenPerLocation keys tokens by location as well, for deployments
-	// whose locations do not share Fernet keys.
+	// TokenPerLocation keeps one token per location, each issued at its
+	// own location only and sent only to that location's regions, for
+	// deployments whose locations do not share Fernet keys.
 	TokenPerLocation bool
 
 	// Interfaces is the interface preference per service type (official
@@ -90,6 +91,21 @@ type Config struct {
 	Clock clock.Clock
 	// Logger receives failover and refresh events. Nil discards them.
 	Logger *slog.Logger
+	// DebugLogger, if set, logs every request the client sends, to
+	// Keystone and to the services, and its answer, with every token,
+	// password and secret taken out (see package wirelog; bodies too when
+	// it is enabled for wirelog.LevelBody). For debugging: it costs a
+	// log record or two per request.
+	DebugLogger *slog.Logger
+	// Observer, if set, sees the client's token fetches and each attempt
+	// at an auth_url, with timings and outcomes (see package observe and,
+	// for OpenTelemetry, package otelgeostack). With a shared Cache, the
+	// cache's own Options.Observer sees its fetches.
+	Observer observe.Observer
+
+	// source is the file the configuration came from (LoadConfig,
+	// LoadCloud), named in New's errors.
+	source string
 }
 
 // Client is what a service embeds: one identity and scope, and for any
@@ -101,11 +117,17 @@ type Client struct {
 	issuer    *identity.Client
 	cache     *tokencache.Cache
 	ownsCache bool
-	handle    *tokencache.Handle
 	transport *http.Transport // the library's own, closed by Close; nil if HTTPClient was given
-	provider  *gophercloud.ProviderClient
 	filter    *domain.Filter
-	prefs     map[string][]catalog.Interface
+	// home is the token of the home location (the client's only one
+	// unless Config.TokenPerLocation); byLocation, with TokenPerLocation,
+	// holds one per location, home's included.
+	home       *binding
+	byLocation map[string]*binding
+	// authURLLocation maps each auth_url the client may use to its
+	// location.
+	authURLLocation map[string]string
+	prefs           map[string][]catalog.Interface
 
 	// services holds one ServiceClient per (service type, region), read
 	// without a lock.
@@ -139,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		AttemptTimeout:   cfg.AttemptTimeout,
 		Clock:            cfg.Clock,
 		Logger:           cfg.Logger,
+		Observer:         cfg.Observer,
 	})
 	cache, owns := cfg.Cache, false
 	var cacheErr error
@@ -146,6 +169,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		opts := cfg.CacheOptions
 		if opts.Logger == nil {
 			opts.Logger = cfg.Logger
+		}
+		if opts.Observer == nil {
+			opts.Observer = cfg.Observer
 		}
 		if opts.Clock == nil && !typednil.Is(cfg.Clock) {
 			opts.Clock = cfg.Clock
@@ -156,6 +182,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.check(regionErr, cacheErr); err != nil {
 		if owns {
 			cache.Close()
+		}
+		if ce, ok := errors.AsType[*ConfigError](err); ok {
+			ce.Source = cfg.source
 		}
 		return nil, err
 	}
@@ -182,49 +211,72 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		httpClient = &http.Client{Transport: own, CheckRedirect: sameOriginRedirects}
 	}
+	if cfg.DebugLogger != nil {
+		httpClient = wirelog.Wrap(httpClient, cfg.DebugLogger) // under the token's transport: sees what is sent
+	}
 	issuer := &identity.Client{HTTPClient: httpClient, UserAgent: "geostack", Clock: cfg.Clock}
-
-	key := tokencache.Key{Credential: cfg.Credential, Scope: cfg.Scope}
-	if cfg.TokenPerLocation {
-		key.Kind = "location=" + cfg.Home
-	}
-	home, cred, scope := cfg.Home, cfg.Credential, cfg.Scope
-	handle, err := cache.Handle(key, identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
-		return resolver.Issue(ctx, home, issuer, cred, scope)
-	}))
-	if err != nil {
-		if owns {
-			cache.Close()
-		}
-		return nil, err
-	}
 
 	prefs := make(map[string][]catalog.Interface, len(cfg.Interfaces))
 	for t, ifs := range cfg.Interfaces {
 		prefs[catalog.CanonicalType(t)] = ifs
 	}
-	return &Client{
-		cfg:       cfg,
-		resolver:  resolver,
-		issuer:    issuer,
-		cache:     cache,
-		ownsCache: owns,
-		handle:    handle,
-		transport: own,
-		provider:  tokencache.NewProviderClient(handle, httpClient),
-		filter:    filter,
-		prefs:     prefs,
-	}, nil
+	c := &Client{
+		cfg:             cfg,
+		resolver:        resolver,
+		issuer:          issuer,
+		cache:           cache,
+		ownsCache:       owns,
+		transport:       own,
+		filter:          filter,
+		prefs:           prefs,
+		authURLLocation: map[string]string{},
+	}
+	for _, l := range locations {
+		for _, u := range l.AuthURLs {
+			c.authURLLocation[u] = l.Name
+		}
+	}
+	cred, scope := cfg.Credential, cfg.Scope
+	if !cfg.TokenPerLocation {
+		home := cfg.Home
+		h, err := cache.Handle(tokencache.Key{Credential: cred, Scope: scope}, identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
+			return resolver.Issue(ctx, home, issuer, cred, scope)
+		}))
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.home = c.newBinding("", h, httpClient)
+		return c, nil
+	}
+	// Locations that do not share Fernet keys: one token per location,
+	// each issued at that location only.
+	c.byLocation = make(map[string]*binding, len(locations))
+	for _, l := range locations {
+		loc := l.Name
+		h, err := cache.Handle(tokencache.Key{Credential: cred, Scope: scope, Kind: "location=" + loc},
+			identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {
+				return resolver.IssueAt(ctx, loc, issuer, cred, scope)
+			}))
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.byLocation[loc] = c.newBinding(loc, h, httpClient)
+	}
+	c.home = c.byLocation[cfg.Home]
+	return c, nil
 }
 
 // withDomainAuthURLs returns the locations with each one's auth_urls
-// replaced by the domain's user_auth_url there, where the domain has one.
+// replaced by the domain's user auth URLs there, where the domain has
+// them: the client fails over between them before it leaves the location.
 func withDomainAuthURLs(locs []region.Location, d domain.Domain) []region.Location {
 	out := make([]region.Location, len(locs))
 	for i, l := range locs {
 		out[i] = l
-		if ep, ok := d.AuthURLs(l.Name); ok && ep.UserAuthURL != "" {
-			out[i].AuthURLs = []string{ep.UserAuthURL}
+		if ep, ok := d.AuthURLs(l.Name); ok && len(ep.Users()) > 0 {
+			out[i].AuthURLs = ep.Users()
 		}
 	}
 	return out
@@ -234,47 +286,7 @@ func withDomainAuthURLs(locs []region.Location, d domain.Domain) []region.Locati
 // The token is shared: don't modify it. A Client is an
 // identity.TokenSource.
 func (c *Client) Token(ctx context.Context) (*identity.Token, error) {
-	return c.handle.Token(ctx)
-}
-
-// Regions lists the regions the token's catalog offers, sorted. A region
-// added to the cloud appears here without any change to the client.
-func (c *Client) Regions(ctx context.Context) ([]string, error) {
-	tok, err := c.handle.Token(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return tok.Catalog.Regions(), nil
-}
-
-// ServiceClient returns a gophercloud ServiceClient for serviceType (an
-// official type such as "compute" or "block-storage", or an alias such as
-// "volumev3") in region. It works with every gophercloud service package,
-// and every request it makes carries the client's one cached token.
-//
-// Repeated calls return the same ServiceClient. The endpoint is chosen once,
-// from the catalog, with the configured interface preference; no
-// version-discovery request is made.
-func (c *Client) ServiceClient(ctx context.Context, serviceType, region string) (*gophercloud.ServiceClient, error) {
-	if c.closed.Load() {
-		return nil, ErrClosed
-	}
-	canon := catalog.CanonicalType(serviceType)
-	k := serviceKey{canon, region}
-	if sc, ok := c.services.Load(k); ok {
-		return sc.(*gophercloud.ServiceClient), nil
-	}
-
-	tok, err := c.handle.Token(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ep, err := tok.Catalog.Select(catalog.Query{Type: canon, Region: region, Interfaces: c.interfaces(canon)})
-	if err != nil {
-		return nil, fmt.Errorf("geostack: service client for %s in %s: %w", serviceType, region, err)
-	}
-	sc, _ := c.services.LoadOrStore(k, newServiceClient(c.provider, ep))
-	return sc.(*gophercloud.ServiceClient), nil
+	return c.home.handle.Token(ctx)
 }
 
 func (c *Client) interfaces(canonType string) []catalog.Interface {
@@ -300,7 +312,7 @@ type Stats struct {
 
 // Stats returns a snapshot of the client's counters.
 func (c *Client) Stats() Stats {
-	return Stats{Cache: c.handle.Stats(), Region: c.resolver.Stats()}
+	return Stats{Cache: c.home.handle.Stats(), Region: c.resolver.Stats()}
 }
 
 // Close stops the client's background work and closes the idle
@@ -312,7 +324,12 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.services.Clear()
-	c.handle.Release()
+	if c.home != nil {
+		c.home.handle.Release()
+	}
+	for _, b := range c.byLocation {
+		b.handle.Release()
+	}
 	if c.ownsCache {
 		c.cache.Close()
 	}

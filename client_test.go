@@ -194,9 +194,13 @@ func TestServiceClientSelection(t *testing.T) {
 			if tt.wantBase != "" && !strings.HasSuffix(sc.ResourceBase, tt.wantBase) {
 				t.Errorf("resource base %q, want one ending %q", sc.ResourceBase, tt.wantBase)
 			}
+			// A second call returns an equal copy: a Microversion set on one
+			// changes no other caller's requests.
+			sc.Microversion = "2.79"
 			again, err := c.ServiceClient(t.Context(), tt.service, tt.region)
-			if err != nil || again != sc {
-				t.Errorf("a second call returned another client (%p vs %p, %v)", again, sc, err)
+			if err != nil || again == sc || again.Endpoint != sc.Endpoint || again.ResourceBase != sc.ResourceBase ||
+				again.ProviderClient != sc.ProviderClient || again.Microversion != "" {
+				t.Errorf("a second call returned %+v, %v; want an equal copy without the first's Microversion", again, err)
 			}
 		})
 	}

@@ -220,7 +220,7 @@ clouds:
 		Scope:             identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"},
 		DefaultInterfaces: []catalog.Interface{catalog.Internal},
 	}
-	if diff := cmp.Diff(want, cfg, cmpopts.IgnoreFields(Config{}, "TLSConfig")); diff != "" {
+	if diff := cmp.Diff(want, cfg, cmpopts.IgnoreFields(Config{}, "TLSConfig"), cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
 
@@ -229,7 +229,7 @@ clouds:
 	if err == nil {
 		t.Fatal("a cloud without a password was accepted")
 	}
-	if diff := cmp.Diff(before, cfg, cmpopts.IgnoreFields(Config{}, "TLSConfig")); diff != "" {
+	if diff := cmp.Diff(before, cfg, cmpopts.IgnoreFields(Config{}, "TLSConfig"), cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("a failed ApplyCloud changed the config (-before +after):\n%s", diff)
 	}
 	err = cfg.ApplyCloud(clouds.WithCloudName("missing"), clouds.WithCloudsYAML(strings.NewReader(yaml)))

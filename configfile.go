@@ -58,6 +58,7 @@ func LoadConfig(path string) (Config, error) {
 		var cfg Config
 		cfg, err = parseConfig(data)
 		if err == nil {
+			cfg.source = path
 			return cfg, nil
 		}
 	}

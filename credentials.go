@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 
 	"github.com/geostack/geostack/catalog"
@@ -38,16 +37,6 @@ func (c *Config) ApplyCloud(opts ...clouds.ParseOption) error {
 		c.DefaultInterfaces = []catalog.Interface{catalog.Interface(eo.Availability)}
 	}
 	return nil
-}
-
-// CredentialsFromEnv reads the credential and scope from the OS_*
-// environment variables, through gophercloud's openstack.AuthOptionsFromEnv.
-func CredentialsFromEnv() (identity.Credential, identity.Scope, error) {
-	ao, err := openstack.AuthOptionsFromEnv()
-	if err != nil {
-		return nil, identity.Scope{}, fmt.Errorf("geostack: environment: %w", err)
-	}
-	return CredentialsFromAuthOptions(ao)
 }
 
 // CredentialsFromAuthOptions converts gophercloud's AuthOptions into an

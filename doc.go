@@ -40,10 +40,24 @@
 //     other half, and it is the one place where region, tokencache and
 //     domain meet on the server side, as this package is on the client
 //     side.
-//   - geostack (all of the above but authtoken): the Client a service
-//     embeds.
+//   - domain/proxy (identity/authtoken, domain, catalog, region,
+//     identity): the domain API wrapper proxy, an http.Handler per domain
+//     and service in front of nova, glance, cinder and keystone, which
+//     gives clients nobody here wrote the domain's view with the same
+//     filters as the Client's listings. It sits above authtoken, whose
+//     handler validates every request it serves.
+//   - geostack (all of the above but authtoken and domain/proxy): the
+//     Client a service embeds.
+//   - observe: the hook (an Observer) through which tokencache, region and
+//     identity/authtoken report fetches, validations and attempts. A leaf.
+//   - otelgeostack (observe and the above): that Observer for
+//     OpenTelemetry metrics and spans; the only importer of OpenTelemetry.
+//   - wirelog (identity, clock): the redacted debug RoundTripper behind
+//     Config.DebugLogger.
+//   - geostacktest (geostack, internal/testserver): the fake cloud as a
+//     public package for users' tests and the examples.
 //   - internal/testserver (clock): an in-process fake of the whole cloud,
-//     used by the tests and the examples.
+//     behind geostacktest, used by the tests.
 //
 // Every configuration error of every package is one *ConfigError, matched
 // by ErrInvalidConfig.

@@ -7,8 +7,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 
 	"github.com/geostack/geostack"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
-	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
 )
 
@@ -16,7 +16,7 @@ import (
 // client: every ServiceClient carries the one cached token.
 func Example() {
 	ctx := context.Background()
-	cloud, err := testserver.Start(testserver.Options{}) // a fake of JP, US and SG
+	cloud, err := geostacktest.Start(geostacktest.Options{}) // a fake of JP, US and SG
 	if err != nil {
 		panic(err)
 	}
@@ -30,7 +30,7 @@ func Example() {
 		},
 		Home:       "SG",
 		Primary:    "JP",
-		Credential: identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: testserver.UserPassword},
+		Credential: identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: geostacktest.UserPassword},
 		Scope:      identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"},
 	})
 	if err != nil {

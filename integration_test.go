@@ -91,9 +91,13 @@ func TestIntegrationClient(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Regions: %v", err)
 			}
-			// The location regions hold only the identity endpoints.
-			if diff := cmp.Diff([]string{"JP", "OSA1", "SG", "SIN1", "SJC1", "TYO1", "US"}, regions); diff != "" {
+			// The location regions hold only the identity endpoints: the
+			// regions a user can use are the others.
+			if diff := cmp.Diff([]string{"OSA1", "SIN1", "SJC1", "TYO1"}, regions); diff != "" {
 				t.Errorf("Regions (-want +got):\n%s", diff)
+			}
+			if ids, _ := c.Regions(ctx, "identity"); !cmp.Equal([]string{"JP", "SG", "US"}, ids) {
+				t.Errorf("Regions(identity) = %v, want the parent regions JP SG US", ids)
 			}
 			for _, rg := range []string{"TYO1", "OSA1", "SJC1", "SIN1"} {
 				for svc, iface := range map[string]string{"compute": "internal", "image": "public", "volumev3": "public", "network": "public"} {

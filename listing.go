@@ -55,7 +55,8 @@ func (c *Client) Flavors(ctx context.Context, region string, opts flavors.ListOp
 }
 
 // VolumeTypes lists the volume types of the client's domain in region, and
-// the shared ones (such as "default") unless the domain policy hides them.
+// the shared ones (such as Cinder's own __DEFAULT__) unless the domain policy
+// hides them.
 func (c *Client) VolumeTypes(ctx context.Context, region string, opts volumetypes.ListOptsBuilder) iter.Seq2[volumetypes.VolumeType, error] {
 	return listing(ctx, c, "block-storage", region, func(f *domain.Filter, sc *gophercloud.ServiceClient) iter.Seq2[volumetypes.VolumeType, error] {
 		return f.VolumeTypes(ctx, sc, opts)
@@ -172,7 +173,7 @@ func (c *Client) lookup(ctx context.Context, serviceType, region string) (*domai
 // viewerFilter returns the domain filter for the client's own project,
 // the owner of the images it publishes, as the current token says.
 func (c *Client) viewerFilter(ctx context.Context) (*domain.Filter, error) {
-	tok, err := c.handle.Token(ctx)
+	tok, err := c.home.handle.Token(ctx)
 	if err != nil {
 		return nil, err
 	}

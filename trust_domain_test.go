@@ -140,7 +140,8 @@ func TestLookupsHideWhatListingsHide(t *testing.T) {
 		{"another domain's flavor by id", "gnc", flavor, flavorID("zjp_g-1gb"), ""},
 		{"another domain's flavor by name", "gnc", flavor, "zsg_g-4gb", ""},
 		{"own volume type by id", "zjp", volumeType, vtID("zjp_ssd"), "zjp_ssd"},
-		{"shared volume type by name", "zjp", volumeType, "default", "default"},
+		{"shared volume type by name", "zjp", volumeType, "__DEFAULT__", "__DEFAULT__"},
+		{"Cinder's alias of its default type", "zjp", volumeType, "default", "__DEFAULT__"},
 		{"another domain's volume type by id", "zjp", volumeType, vtID("gnc_ssd"), ""},
 		{"another domain's volume type by name", "zjp", volumeType, "gnc_hdd", ""},
 	}

@@ -22,11 +22,13 @@ import (
 	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
+	"github.com/geostack/geostack/wirelog"
 )
 
 // TestSecretsNeverShow is the secrets trust boundary: for a password, an
 // application credential and a token credential, every error the library
-// returns in the unhappy paths, every log line at debug level and every
+// returns in the unhappy paths, every log line at debug level (the debug
+// transport's, bodies included) and every
 // fmt verb of every public type that holds a secret are collected, then
 // scanned for each secret (as is, hex-encoded and JSON-escaped) and for
 // every token id Keystone issued.
@@ -35,8 +37,9 @@ func TestSecretsNeverShow(t *testing.T) {
 	clk := clock.NewManual(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	srv, base := setup(t, testserver.Options{Clock: clk}, "gnc", 1)
 	var logs bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: wirelog.LevelBody}))
 	base.Logger = logger
+	base.DebugLogger = logger // every request and answer, with bodies
 
 	world := testserver.DefaultWorld()
 	user := world.User("gncu00000001")
@@ -174,6 +177,9 @@ func TestSecretsNeverShow(t *testing.T) {
 	all := strings.Join(out, "\n")
 	if logs.Len() == 0 {
 		t.Fatal("nothing was logged: the scan would prove nothing")
+	}
+	if !strings.Contains(logs.String(), `"msg":"geostack: http response"`) || !strings.Contains(logs.String(), `"password":"REDACTED"`) {
+		t.Fatal("the debug transport logged no exchange or no body: the scan would not cover it")
 	}
 	for _, s := range secrets {
 		for _, form := range []string{s, hex.EncodeToString([]byte(s)), strings.Trim(fmt.Sprintf("%q", s), `"`)} {

@@ -315,11 +315,31 @@ func (c *Catalog) Select(q Query) (Endpoint, error) {
 }
 
 // Regions returns the region ids of the catalog's endpoints, sorted.
-func (c *Catalog) Regions() []string {
+//
+// With serviceTypes (official or alias), it lists only the regions that
+// have an endpoint of one of them: Regions("compute") is where servers can
+// be made, which leaves out the identity-only parent regions of a region
+// tree (JP, holding TYO1 and OSA1).
+func (c *Catalog) Regions(serviceTypes ...string) []string {
 	if c == nil {
 		return nil
 	}
-	return slices.Clone(c.regions)
+	if len(serviceTypes) == 0 {
+		return slices.Clone(c.regions)
+	}
+	want := make([]string, len(serviceTypes))
+	for i, t := range serviceTypes {
+		want[i] = CanonicalType(t)
+	}
+	var out []string
+	for i := range c.all {
+		ep := &c.all[i].Endpoint
+		if ep.Region != "" && slices.Contains(want, ep.ServiceType) && !slices.Contains(out, ep.Region) {
+			out = append(out, ep.Region)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Types returns the official service types of the catalog's endpoints,
@@ -360,7 +380,6 @@ func (c *Catalog) notFound(q Query) error {
 	e := &NotFoundError{Query: q}
 	e.Query.Interfaces = q.interfacesOrDefault()
 	if c == nil || len(c.all) == 0 {
-		e.Empty = true
 		if c != nil {
 			e.Skipped = slices.Clone(c.skipped)
 		}

@@ -24,8 +24,6 @@ var (
 type NotFoundError struct {
 	// Query is what was asked, with Interfaces defaulted.
 	Query Query
-	// Empty is true when the catalog has no endpoint at all.
-	Empty bool
 	// Types are the official service types the catalog has, sorted.
 	Types []string
 	// Regions are the regions where the asked type has endpoints, sorted.
@@ -57,7 +55,7 @@ func (e *NotFoundError) Error() string {
 	fmt.Fprintf(&b, " with interface %s: ", joinInterfaces(e.Query.Interfaces))
 	official := CanonicalType(e.Query.Type)
 	switch {
-	case e.Empty:
+	case len(e.Types) == 0:
 		b.WriteString("the catalog is empty")
 	case !slices.Contains(e.Types, official):
 		fmt.Fprintf(&b, "the catalog has no %q; it has types [%s]", official, strings.Join(e.Types, " "))

@@ -1,5 +1,7 @@
 package domain
 
+import "slices"
+
 // DefaultSeparator separates a domain's prefix from the rest of a resource
 // name when Domain.Separator is empty.
 const DefaultSeparator = "_"
@@ -27,11 +29,35 @@ type Domain struct {
 // Endpoints are a domain's identity endpoints at one location.
 type Endpoints struct {
 	// UserAuthURL is the public Keystone URL the domain's users
-	// authenticate at. Required.
-	UserAuthURL string `json:"user_auth_url"`
+	// authenticate at. Required, unless UserAuthURLs is given.
+	UserAuthURL string `json:"user_auth_url,omitempty"`
+	// UserAuthURLs are more of them, tried after UserAuthURL in order:
+	// a client fails over between them before it leaves the location.
+	UserAuthURLs []string `json:"user_auth_urls,omitempty"`
 	// AdminAuthURL is the Keystone URL services validate the domain's
 	// tokens against. Optional.
 	AdminAuthURL string `json:"admin_auth_url,omitempty"`
+	// AdminAuthURLs are more of them, tried after AdminAuthURL in order.
+	AdminAuthURLs []string `json:"admin_auth_urls,omitempty"`
+}
+
+// Users returns every user auth URL of e, in the order to try them.
+func (e Endpoints) Users() []string { return joinURLs(e.UserAuthURL, e.UserAuthURLs) }
+
+// Admins returns every admin auth URL of e, in the order to try them.
+func (e Endpoints) Admins() []string { return joinURLs(e.AdminAuthURL, e.AdminAuthURLs) }
+
+func joinURLs(first string, more []string) []string {
+	out := make([]string, 0, 1+len(more))
+	if first != "" {
+		out = append(out, first)
+	}
+	for _, u := range more {
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func (d *Domain) sep() string {

@@ -48,8 +48,14 @@ func (e *configError) err() error {
 type ListError struct {
 	// Kind is what was being listed: "images", "flavors" or "volume types".
 	Kind string
-	// Page is the 1-based number of the page that failed.
+	// Page is the 1-based number of the page that failed, in the listing
+	// that failed.
 	Page int
+	// Query is, for an image listing made of several narrowed listings
+	// (see Filter.Images), the narrowing of the one that failed, such as
+	// "visibility=public&domain_id=<id>" or "owner=<project>"; empty for a
+	// listing of the caller's options as they were.
+	Query string
 	// Err is the error from gophercloud or the service; use
 	// gophercloud.ResponseCodeIs to test its status code.
 	Err error
@@ -57,7 +63,11 @@ type ListError struct {
 
 // Error implements error.
 func (e *ListError) Error() string {
-	return "domain: listing " + e.Kind + ": page " + strconv.Itoa(e.Page) + ": " + e.Err.Error()
+	what := e.Kind
+	if e.Query != "" {
+		what += " (" + e.Query + ")"
+	}
+	return "domain: listing " + what + ": page " + strconv.Itoa(e.Page) + ": " + e.Err.Error()
 }
 
 // Unwrap returns the underlying error.

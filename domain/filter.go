@@ -23,7 +23,8 @@ type Policy struct {
 	HideSharedImages bool
 	// HideSharedFlavors hides unprefixed flavors.
 	HideSharedFlavors bool
-	// HideSharedVolumeTypes hides unprefixed volume types, such as "default".
+	// HideSharedVolumeTypes hides unprefixed volume types, such as Cinder's
+	// own __DEFAULT__.
 	HideSharedVolumeTypes bool
 
 	// OperatorProjects are the projects (ids) whose community and shared
@@ -35,6 +36,21 @@ type Policy struct {
 	// (VerdictForeign) instead of hiding them. They are never taken for the
 	// domain's own, whatever their name or properties say.
 	ShowForeignImages bool
+
+	// RequireDomainID says that every image the operator publishes names
+	// its domain in the domain-id property: a domain's id, or
+	// DefaultDomainID for an image shared with every domain. An operator's
+	// image without the property is then shown to nobody, as a malformed
+	// name is, and image listings ask Glance for the viewer's domain's and
+	// the Default domain's public images only (domain_id=<id>), instead of
+	// every public image: Glance can select a property's value but not its
+	// absence. Leave it off (the default) unless every operator image is
+	// tagged; see "Listing" in the package documentation.
+	RequireDomainID bool
+	// PrefixedImageNames requires the images the domain's users create or
+	// rename through the domain's endpoints to carry a resource name of the
+	// domain (gnc_…): Filter.CheckImageName refuses any other name.
+	PrefixedImageNames bool
 }
 
 // Filter decides what one domain's users see. It is immutable and safe for
@@ -50,6 +66,8 @@ type Filter struct {
 	volumeType bool
 	operators  []string
 	foreign    bool
+	requireID  bool
+	prefixed   bool   // image names must be the domain's resource names
 	project    string // the viewer's project, "" if unknown
 }
 
@@ -72,6 +90,8 @@ func (r *Registry) Filter(name string, p Policy) (*Filter, error) {
 		volumeType: !p.HideSharedVolumeTypes,
 		operators:  slices.Clone(p.OperatorProjects),
 		foreign:    p.ShowForeignImages,
+		requireID:  p.RequireDomainID,
+		prefixed:   p.PrefixedImageNames,
 	}
 	if f.defaultID == "" {
 		f.defaultID = KeystoneDefaultDomainID
@@ -171,24 +191,39 @@ func (f *Filter) ImageVerdict(img *images.Image) Verdict {
 		}
 		return VerdictHidden
 	}
-	var id string
-	if v, ok := img.Properties[f.property]; ok {
-		s, ok := v.(string)
-		if !ok {
-			return VerdictHidden // malformed ownership: show to nobody
+	id, ok := f.idProperty(img)
+	switch {
+	case !ok:
+		return VerdictHidden // malformed ownership: show to nobody
+	case id == "" && f.requireID:
+		return VerdictHidden // the operator promised every image names its domain
+	case id == "" || id == f.defaultID:
+		return f.name(img.Name, f.images)
+	case id == f.dom.ID:
+		return VerdictDomain
+	}
+	return VerdictHidden
+}
+
+// idProperty returns img's domain-id property ("" when absent or empty),
+// taken from its properties, else its metadata; ok is false for a value
+// that is not a string.
+func (f *Filter) idProperty(img *images.Image) (id string, ok bool) {
+	if v, found := img.Properties[f.property]; found {
+		if id, ok = v.(string); !ok {
+			return "", false
 		}
-		id = s
 	}
 	if id == "" {
 		id = img.Metadata[f.property]
 	}
-	switch id {
-	case "", f.defaultID:
-		return f.name(img.Name, f.images)
-	case f.dom.ID:
-		return VerdictDomain
-	}
-	return VerdictHidden
+	return id, true
+}
+
+// domainID returns img's domain-id property, "" when absent or malformed.
+func (f *Filter) domainID(img *images.Image) string {
+	id, _ := f.idProperty(img)
+	return id
 }
 
 // FlavorVerdict says whether, and why, the filter's domain may see fl.

@@ -212,7 +212,11 @@ func TestIsolation(t *testing.T) {
 				t.Run(pol.name+"/"+dom+"/limit="+strconv.Itoa(limit), func(t *testing.T) {
 					t.Parallel()
 					ctx := t.Context()
-					imgs, err := collect(f.Images(ctx, cloud.Image(), images.ListOpts{Limit: limit}))
+					// visibility=all goes to the service as one listing,
+					// which this fake answers with every fixture: each
+					// one reaches the verdicts. Narrowed listings are
+					// tested against a Glance-like fake in narrow_test.go.
+					imgs, err := collect(f.Images(ctx, cloud.Image(), images.ListOpts{Limit: limit, Visibility: "all"}))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -386,5 +390,46 @@ func TestImageVerdict(t *testing.T) {
 	f, _ := reg.Filter("gnc", Policy{})
 	if got := f.ImageVerdict(&images.Image{Name: "x", Visibility: "private"}); got != VerdictHidden {
 		t.Errorf("an ownerless private image without a viewer: %v, want hidden", got)
+	}
+}
+
+// TestRequireDomainIDVerdicts: under Policy.RequireDomainID an operator's
+// image without the domain-id property is nobody's; one with it is judged
+// as before, and customers' images are untouched.
+func TestRequireDomainIDVerdicts(t *testing.T) {
+	t.Parallel()
+	f, err := testRegistry(t).Filter("gnc", Policy{RequireDomainID: true, OperatorProjects: []string{operatorProject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = f.ForProject(viewer["gnc"])
+	img := func(name string, vis images.ImageVisibility, owner string, props map[string]any) *images.Image {
+		return &images.Image{Name: name, Visibility: vis, Owner: owner, Properties: props}
+	}
+	tests := []struct {
+		name string
+		img  *images.Image
+		want Verdict
+	}{
+		{"untagged, unprefixed public", img("ubuntu", "public", operatorProject, nil), VerdictHidden},
+		{"untagged, prefixed public", img("gnc_debian", "public", operatorProject, nil), VerdictHidden},
+		{"empty domain_id", img("gnc_debian", "public", operatorProject, map[string]any{"domain_id": ""}), VerdictHidden},
+		{"untagged, in metadata only", &images.Image{Name: "x", Visibility: "public", Metadata: map[string]string{"domain_id": gncID}}, VerdictDomain},
+		{"Default domain's, unprefixed", img("ubuntu", "public", operatorProject, map[string]any{"domain_id": "default"}), VerdictShared},
+		{"Default domain's, prefixed", img("gnc_debian", "public", operatorProject, map[string]any{"domain_id": "default"}), VerdictDomain},
+		{"the domain's", img("centos", "public", operatorProject, map[string]any{"domain_id": gncID}), VerdictDomain},
+		{"another domain's", img("gnc_x", "public", operatorProject, map[string]any{"domain_id": zjpID}), VerdictHidden},
+		{"operator project's untagged community image", img("tools", "community", operatorProject, nil), VerdictHidden},
+		{"operator project's tagged community image", img("tools", "community", operatorProject, map[string]any{"domain_id": gncID}), VerdictDomain},
+		{"the viewer's own, untagged", img("snap", "private", viewer["gnc"], nil), VerdictOwn},
+		{"another customer's, tagged gnc", img("gnc_x", "community", viewer["zjp"], map[string]any{"domain_id": gncID}), VerdictHidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := f.ImageVerdict(tt.img); got != tt.want {
+				t.Errorf("verdict %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -12,11 +12,30 @@ import (
 )
 
 // Images lists images with client (an image v2 service client) and opts,
-// and yields those the filter's domain may see, one page in memory at a
-// time. Breaking out of the loop stops the listing: no further page is
-// requested. A failed page is yielded last as a *ListError with a zero
-// Image.
+// and yields those the filter's domain may see. Breaking out of the loop
+// stops the listing: no further page is requested. A failed page is yielded
+// last as a *ListError with a zero Image.
+//
+// Where Glance can, the listing is narrowed server-side: opts (nil, an
+// images.ListOpts or a *images.ListOpts) becomes a few Glance listings that
+// hold only what the domain may see (the public images, or with
+// Policy.RequireDomainID only the domain's and the Default domain's; the
+// viewer's own project's; the shared images, when operator projects or
+// foreign images count), each with opts' filters, sort and page size, each
+// a page in memory at a time, merged in Glance's order. Options Glance
+// cannot combine with that (an Owner or Marker of the caller's,
+// visibility=all, a sort this package does not know) and builders of other
+// types go to Glance as they are, as one listing, filtered here. Either way
+// each image gets its verdict here: see the package documentation.
 func (f *Filter) Images(ctx context.Context, client *gophercloud.ServiceClient, opts images.ListOptsBuilder) iter.Seq2[images.Image, error] {
+	if base, ok := listOpts(opts); ok {
+		plan, ok := f.imagePlan(base)
+		order, sorted := imageOrder(base)
+		if ok && sorted {
+			return f.mergeImages(ctx, client, base, plan, order)
+		}
+		opts = base // a nil *ListOpts would not make a query
+	}
 	return filtered(ctx, "images", images.List(client, opts), images.ExtractImages, f.VisibleImage)
 }
 

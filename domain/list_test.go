@@ -29,7 +29,7 @@ func TestListPassesOptionsThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"/image/v2/images?limit=50&sort=name%3Aasc&status=active",
+		"/image/v2/images?limit=50&sort=name%3Aasc&status=active&visibility=public", // no project, no operator: the public images
 		"/compute/v2.1/flavors/detail?limit=30&minRam=512&sort_key=name",
 		"/volume/v3/p1/types?is_public=true&limit=30",
 	}
@@ -101,7 +101,7 @@ func TestListErrorMidway(t *testing.T) {
 				t.Fatalf("got %d errors; want 1", len(errs))
 			}
 			le, ok := errors.AsType[*ListError](errs[0])
-			if !ok || le.Kind != "images" || le.Page != tt.page || !tt.check(errs[0]) || !strings.HasPrefix(errs[0].Error(), "domain: listing images: page ") {
+			if !ok || le.Kind != "images" || le.Page != tt.page || !tt.check(errs[0]) || !strings.HasPrefix(errs[0].Error(), "domain: listing images (visibility=public): page ") {
 				t.Errorf("error = %v (%#v); want a ListError for page %d", errs[0], le, tt.page)
 			}
 			all, err := collect(f.Images(t.Context(), cloud.Image(), images.ListOpts{Limit: 3}))
@@ -146,5 +146,109 @@ func TestListEmpty(t *testing.T) {
 	got, err := collect(f.Images(t.Context(), cloud.Image(), nil))
 	if err != nil || len(got) != 0 {
 		t.Errorf("ListImages() = %v, %v; want nothing", got, err)
+	}
+}
+
+// customBuilder is an images.ListOptsBuilder of the caller's own type.
+type customBuilder string
+
+func (c customBuilder) ToImageListQuery() (string, error) { return string(c), nil }
+
+// TestImagesPlan pins the Glance listings Filter.Images makes of a caller's
+// options under each policy: which it narrows (and how), and which it passes
+// through as they are.
+func TestImagesPlan(t *testing.T) {
+	t.Parallel()
+	const list = "/image/v2/images?"
+	ops := []string{operatorProject}
+	tests := []struct {
+		name    string
+		p       Policy
+		project string
+		opts    images.ListOptsBuilder
+		want    []string
+	}{
+		{"no viewer: the public images", Policy{}, "", nil, []string{list + "visibility=public"}},
+		{"viewer: and its own", Policy{}, "p-gnc", images.ListOpts{Limit: 10},
+			[]string{list + "limit=10&visibility=public", list + "limit=10&owner=p-gnc"}},
+		{"operator projects: and the shared ones", Policy{OperatorProjects: ops}, "p-gnc", &images.ListOpts{},
+			[]string{list + "visibility=public", list + "owner=p-gnc", list + "visibility=shared"}},
+		{"require domain_id: the domain's and the Default domain's public images", Policy{RequireDomainID: true}, "p-gnc", images.ListOpts{Limit: 10, Name: "x"},
+			[]string{list + "limit=10&name=x&visibility=public&domain_id=id-gnc", list + "limit=10&name=x&visibility=public&domain_id=default",
+				list + "limit=10&name=x&owner=p-gnc"}},
+		{"a domain-id property Glance reads itself is not filtered on", Policy{RequireDomainID: true, DomainIDProperty: "name"}, "p-gnc", nil,
+			[]string{list + "visibility=public", list + "owner=p-gnc"}},
+		{"another Default domain id", Policy{RequireDomainID: true, DefaultDomainID: "d-0"}, "", images.ListOpts{Visibility: images.ImageVisibilityPublic},
+			[]string{list + "visibility=public&domain_id=id-gnc", list + "visibility=public&domain_id=d-0"}},
+		{"community: its own and the operator's", Policy{OperatorProjects: ops}, "p-gnc", images.ListOpts{Visibility: images.ImageVisibilityCommunity},
+			[]string{list + "owner=p-gnc&visibility=community", list + "owner=p-admin&visibility=community"}},
+		{"community, foreign shown: every one", Policy{ShowForeignImages: true, OperatorProjects: ops}, "p-gnc", images.ListOpts{Visibility: images.ImageVisibilityCommunity},
+			[]string{list + "owner=p-gnc&visibility=community", list + "visibility=community"}},
+		{"community, nobody's to see: no request", Policy{}, "", images.ListOpts{Visibility: images.ImageVisibilityCommunity}, nil},
+		{"shared: its own", Policy{}, "p-gnc", images.ListOpts{Visibility: images.ImageVisibilityShared},
+			[]string{list + "owner=p-gnc&visibility=shared"}},
+		{"shared, foreign shown: every one", Policy{ShowForeignImages: true}, "p-gnc", images.ListOpts{Visibility: images.ImageVisibilityShared},
+			[]string{list + "visibility=shared"}},
+		{"private: its own and the operator's", Policy{OperatorProjects: ops}, "p-gnc", images.ListOpts{Visibility: images.ImageVisibilityPrivate},
+			[]string{list + "owner=p-gnc&visibility=private", list + "owner=p-admin&visibility=private"}},
+		{"the viewer is an operator project: listed once", Policy{OperatorProjects: ops}, operatorProject, images.ListOpts{Visibility: images.ImageVisibilityPrivate},
+			[]string{list + "owner=p-admin&visibility=private"}},
+		{"the caller's owner: passed through", Policy{RequireDomainID: true}, "p-gnc", images.ListOpts{Owner: "p-x"}, []string{list + "owner=p-x"}},
+		{"the caller's marker: passed through", Policy{}, "p-gnc", images.ListOpts{Marker: "id-001"}, []string{list + "marker=id-001"}},
+		{"visibility=all: passed through", Policy{}, "p-gnc", images.ListOpts{Visibility: "all"}, []string{list + "visibility=all"}},
+		{"a visibility Glance rejects: passed through", Policy{}, "p-gnc", images.ListOpts{Visibility: "bogus"}, []string{list + "visibility=bogus"}},
+		{"an unknown sort key: passed through", Policy{}, "p-gnc", images.ListOpts{Sort: "owner:asc"}, []string{list + "sort=owner%3Aasc"}},
+		{"both sort syntaxes: passed through", Policy{}, "p-gnc", images.ListOpts{Sort: "name", SortKey: "name"}, []string{list + "sort=name&sort_key=name"}},
+		{"a builder of the caller's own: passed through", Policy{RequireDomainID: true}, "p-gnc", customBuilder("?tag=x"), []string{list + "tag=x"}},
+		{"a nil *ListOpts: no filter", Policy{}, "", (*images.ListOpts)(nil), []string{list + "visibility=public"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := testRegistry(t).Filter("gnc", tt.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Two images, fewer than the fake's page size: one request per
+			// listing.
+			cloud := newFakeCloud(t, objects(imageFixtures()[:2]), nil, nil, nil)
+			if _, err := collect(f.ForProject(tt.project).Images(t.Context(), cloud.Image(), tt.opts)); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, cloud.Requests()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestImagesNarrowedStopsAndFails: breaking out of a narrowed listing stops
+// every one of its listings, and a listing that fails ends the whole with a
+// *ListError naming it.
+func TestImagesNarrowedStopsAndFails(t *testing.T) {
+	t.Parallel()
+	f, _ := testRegistry(t).Filter("gnc", Policy{OperatorProjects: []string{operatorProject}})
+	f = f.ForProject("p-gnc")
+
+	cloud := newFakeCloud(t, objects(imageFixtures()), nil, nil, nil)
+	asked := 0
+	for _, err := range f.Images(t.Context(), cloud.Image(), images.ListOpts{Limit: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked = len(cloud.Requests())
+		break
+	}
+	// Each listing's first page was asked for, to merge, and nothing after.
+	if got := cloud.Requests(); asked < 3 || len(got) != asked {
+		t.Errorf("%d requests when the first image came, %d after the break; want at least 3 (a page of each listing), and no more: %v", asked, len(got), got)
+	}
+
+	failing := newFakeCloud(t, objects(imageFixtures()), nil, nil, map[string]int{"id-001": http.StatusServiceUnavailable})
+	_, err := collect(f.Images(t.Context(), failing.Image(), images.ListOpts{Limit: 2}))
+	le, ok := errors.AsType[*ListError](err)
+	if !ok || le.Page != 2 || le.Query == "" || !gophercloud.ResponseCodeIs(err, http.StatusServiceUnavailable) ||
+		!strings.HasPrefix(err.Error(), "domain: listing images ("+le.Query+"): page 2: ") {
+		t.Errorf("err = %v (%#v); want a ListError for page 2 of a narrowed listing, status 503", err, le)
 	}
 }

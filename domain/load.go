@@ -12,9 +12,10 @@ import (
 // maxFileSize bounds a domain file; real ones are a few kilobytes.
 const maxFileSize = 1 << 20
 
-// LoadFile reads a domain file (see Load for its format) and returns the
-// registry of its domains. Errors are a *geostack.ConfigError naming the
-// file.
+// LoadFile reads a domain file (see Load for its format), or the geostack
+// configuration file a client reads with geostack.LoadConfig, and returns
+// the registry of its domains. Errors are a *geostack.ConfigError naming
+// the file.
 func LoadFile(path string) (*Registry, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -50,10 +51,20 @@ func LoadFile(path string) (*Registry, error) {
 //	  ]
 //	}
 //
-// "separator" and "endpoints" may be left out; "admin_auth_url" too. An
-// unknown key, a value of the wrong type, trailing data or a document over
-// 1 MiB is an error. Errors are a *geostack.ConfigError giving the line,
-// column and key of the fault.
+// "separator" and "endpoints" may be left out; "admin_auth_url" too.
+//
+// The document may also be a whole geostack configuration file (the one
+// geostack.LoadConfig reads, such as examples/geostack.json), so that a
+// backend and the clients of one deployment read one file: Load then
+// skips its other keys ("home", "primary", "locations", "domain",
+// "interfaces", "default_interfaces", "token_per_location",
+// "failure_threshold", "cool_down", "attempt_timeout"), whose values it
+// checks only for being JSON; geostack.LoadConfig checks them.
+//
+// Any other key (a typo included), a key given twice, a value of the
+// wrong type, trailing data or a document over 1 MiB is an error. Errors
+// are a *geostack.ConfigError giving the line, column and key of the
+// fault.
 func Load(r io.Reader) (*Registry, error) {
 	reg, err := load(r)
 	if err != nil {
@@ -120,7 +131,7 @@ func decode(data []byte) ([]Domain, []int64, *configError) {
 	var (
 		domains []Domain
 		starts  []int64
-		seen    bool
+		seenKey = map[string]bool{}
 	)
 	for dec.More() {
 		off := skipSpace(data, dec.InputOffset())
@@ -130,12 +141,21 @@ func decode(data []byte) ([]Domain, []int64, *configError) {
 		}
 		key, _ := tok.(string)
 		switch {
-		case key != "domains":
-			return nil, nil, fail(off, key, "unknown key; the only key is \"domains\"", nil)
-		case seen:
+		case key != "domains" && !configFileKey(key):
+			return nil, nil, fail(off, key, "unknown key; the keys are \"domains\" and those of a geostack configuration file ("+
+				configFileKeyList+")", nil)
+		case seenKey[key]:
 			return nil, nil, fail(off, key, "duplicate key", nil)
 		}
-		seen = true
+		seenKey[key] = true
+		if key != "domains" {
+			// geostack.LoadConfig's to check: here it need only be JSON.
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, nil, syntax(key, err)
+			}
+			continue
+		}
 		if err := expect("domains", '[', "a list of domains"); err != nil {
 			return nil, nil, err
 		}
@@ -169,7 +189,7 @@ func decode(data []byte) ([]Domain, []int64, *configError) {
 	if _, err := dec.Token(); err != nil { // '}'
 		return nil, nil, syntax("", err)
 	}
-	if !seen {
+	if !seenKey["domains"] {
 		return nil, nil, fail(0, "domains", "missing key", nil)
 	}
 	if off := skipSpace(data, dec.InputOffset()); off < int64(len(data)) {
@@ -177,6 +197,21 @@ func decode(data []byte) ([]Domain, []int64, *configError) {
 	}
 	return domains, starts, nil
 }
+
+// configFileKey reports whether key is a key of a geostack configuration
+// file other than "domains" (see geostack.LoadConfig), which Load skips.
+func configFileKey(key string) bool {
+	switch key {
+	case "home", "primary", "locations", "domain", "interfaces", "default_interfaces",
+		"token_per_location", "failure_threshold", "cool_down", "attempt_timeout":
+		return true
+	}
+	return false
+}
+
+// configFileKeyList names the keys of configFileKey for an error message.
+const configFileKeyList = "home, primary, locations, domain, interfaces, default_interfaces, token_per_location, " +
+	"failure_threshold, cool_down, attempt_timeout"
 
 // skipSpace returns the offset of the first byte at or after off that is
 // neither JSON white space nor a comma.

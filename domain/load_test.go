@@ -25,11 +25,56 @@ func TestLoadFile(t *testing.T) {
 	}
 	zsg, _ := r.ByID("b40f6a2e9c1d4e7f8b2a3c5d6e7f8091")
 	want := Endpoints{UserAuthURL: "https://identity.sin1.zcom-sg.example.net/v3", AdminAuthURL: "https://identity-admin.sin1.zcom-sg.example.net/v3"}
-	if got, ok := zsg.AuthURLs("SG"); !ok || got != want {
+	if got, ok := zsg.AuthURLs("SG"); !ok || !cmp.Equal(got, want) {
 		t.Errorf("zsg AuthURLs(SG) = %+v, %v; want %+v", got, ok, want)
 	}
 	if _, ok := zsg.AuthURLs("US"); ok {
 		t.Error("zsg has endpoints in US; want none")
+	}
+}
+
+// TestLoadConfigurationFile: the configuration file of the clients, with
+// keys Load skips around the domains, gives the registry of its domains,
+// and errors in the domains keep their place in that file.
+func TestLoadConfigurationFile(t *testing.T) {
+	t.Parallel()
+	r, err := LoadFile("../examples/geostack.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range r.Domains() {
+		names = append(names, d.Name+"/"+d.Prefix+d.Separator)
+	}
+	if diff := cmp.Diff([]string{"gnc/gnc_", "zjp/zjp_"}, names); diff != "" {
+		t.Errorf("domains (-want +got):\n%s", diff)
+	}
+	gnc, _ := r.ByName("gnc")
+	want := Endpoints{UserAuthURL: "https://identity.sg.gnc.example.net/v3", AdminAuthURL: "https://identity-admin.sg.gnc.example.net/v3"}
+	if got, ok := gnc.AuthURLs("SG"); !ok || !cmp.Equal(got, want) {
+		t.Errorf("gnc AuthURLs(SG) = %+v, %v; want %+v", got, ok, want)
+	}
+
+	doc := `{
+  "home": "SG",
+  "primary": "JP",
+  "locations": [{"name": "JP", "auth_urls": ["https://identity.jp.example.net/v3"], "regions": ["TYO1"]}],
+  "domain": "gnc",
+  "interfaces": {"compute": ["internal", "public"]},
+  "default_interfaces": ["public"],
+  "token_per_location": false,
+  "failure_threshold": 3,
+  "cool_down": "30s",
+  "attempt_timeout": "5s",
+  "domains": [
+    {"name": "gnc", "id": "1", "prefix": "gnc"},
+    {"name": "gncx", "id": "2", "prefix": "gncx"}
+  ]
+}`
+	_, err = Load(strings.NewReader(doc))
+	ce := problemOf(t, err)
+	if ce.Key != "domains[1].prefix" || ce.Line != 14 || ce.Column != 5 {
+		t.Errorf("error %q at %d:%d key %q; want 14:5 key domains[1].prefix", ce.Error(), ce.Line, ce.Column, ce.Key)
 	}
 }
 
@@ -53,7 +98,13 @@ func TestLoadErrors(t *testing.T) {
 		{"not an object", `[]`, "", 1, 1, "want an object"},
 		{"empty", ``, "", 1, 1, "unexpected end"},
 		{"missing domains", `{}`, "domains", 1, 1, "missing key"},
-		{"unknown top key", "{\n  \"domain\": []\n}", "domain", 2, 3, "unknown key"},
+		{"unknown top key", "{\n  \"domian\": []\n}", "domian", 2, 3, "unknown key"},
+		{"typo of a configuration file key", "{\"domains\": [],\n \"prmary\": \"JP\"}", "prmary", 2, 2, `unknown key; the keys are "domains" and those of a geostack configuration file`},
+		{"configuration file key in another case", `{"domains": [], "Home": "SG"}`, "Home", 1, 17, "unknown key"},
+		{"duplicate configuration file key", "{\"home\": \"SG\",\n \"home\": \"JP\", \"domains\": []}", "home", 2, 2, "duplicate key"},
+		{"malformed configuration file value", "{\"home\": ,\n \"domains\": []}", "home", 1, 0, "malformed JSON"},
+		{"truncated configuration file value", `{"locations": [{"name": "JP"`, "locations", 1, 0, "unexpected end"},
+		{"configuration file without domains", `{"home": "SG", "primary": "JP"}`, "domains", 1, 1, "missing key"},
 		{"duplicate top key", `{"domains": [], "domains": []}`, "domains", 1, 17, "duplicate key"},
 		{"domains not a list", `{"domains": {}}`, "domains", 1, 13, "want a list"},
 		{"unknown field", "{\"domains\": [\n  {\"name\": \"a\", \"id\": \"1\", \"prefx\": \"a\"}\n]}", "domains[0]", 2, 3, `unknown field "prefx"`},

@@ -139,15 +139,27 @@ func checkDomain(i int, d *Domain) *configError {
 		if loc == "" || badToken(loc) != "" {
 			return bad("endpoints", "location name "+strconv.Quote(loc)+" must be non-empty printable text without spaces")
 		}
-		if e.UserAuthURL == "" {
+		if e.UserAuthURL == "" && len(e.UserAuthURLs) == 0 {
 			return bad(key+".user_auth_url", "missing user_auth_url at location "+loc)
 		}
-		if why := badURL(e.UserAuthURL); why != "" {
-			return bad(key+".user_auth_url", "user_auth_url at location "+loc+" "+why)
+		if e.UserAuthURL != "" {
+			if why := badURL(e.UserAuthURL); why != "" {
+				return bad(key+".user_auth_url", "user_auth_url at location "+loc+" "+why)
+			}
+		}
+		for j, u := range e.UserAuthURLs {
+			if why := badURL(u); why != "" {
+				return bad(key+".user_auth_urls["+strconv.Itoa(j)+"]", "user_auth_url at location "+loc+" "+why)
+			}
 		}
 		if e.AdminAuthURL != "" {
 			if why := badURL(e.AdminAuthURL); why != "" {
 				return bad(key+".admin_auth_url", "admin_auth_url at location "+loc+" "+why)
+			}
+		}
+		for j, u := range e.AdminAuthURLs {
+			if why := badURL(u); why != "" {
+				return bad(key+".admin_auth_urls["+strconv.Itoa(j)+"]", "admin_auth_url at location "+loc+" "+why)
 			}
 		}
 	}

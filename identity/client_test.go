@@ -24,8 +24,8 @@ var (
 	userProjectID  = testserver.SeedID("project", testserver.AppCredProject)
 	gncID          = testserver.SeedID("domain", "gnc")
 	appCredID      = testserver.SeedID("appcred", testserver.AppCredName)
-	defaultDomain  = identity.Domain{ID: testserver.DefaultDomainID, Name: testserver.DefaultDomainName}
-	gncDomain      = identity.Domain{ID: gncID, Name: "gnc"}
+	defaultDomain  = identity.DomainRef{ID: testserver.DefaultDomainID, Name: testserver.DefaultDomainName}
+	gncDomain      = identity.DomainRef{ID: gncID, Name: "gnc"}
 	adminPassword  = identity.Password{UserName: testserver.AdminUser, DomainName: testserver.DefaultDomainName, Password: testserver.AdminPassword}
 	userPassword   = identity.Password{UserName: userName, DomainName: "gnc", Password: testserver.UserPassword}
 	novaPassword   = identity.Password{UserName: "nova", DomainID: testserver.DefaultDomainID, Password: testserver.ServicePassword}
@@ -37,7 +37,7 @@ var (
 type summary struct {
 	User     identity.User
 	Project  *identity.Project
-	Domain   *identity.Domain
+	Domain   *identity.DomainRef
 	System   bool
 	Methods  []string
 	Roles    []string
@@ -58,7 +58,7 @@ func summarize(t *identity.Token) summary {
 	return s
 }
 
-var allRegions = []string{"OSA1", "SIN1", "SJC1", "TYO1"}
+var allRegions = []string{"JP", "OSA1", "SG", "SIN1", "SJC1", "TYO1", "US"} // the parent regions hold the identity endpoints
 
 // adminRoles are the roles of an admin token: admin and the roles Keystone
 // infers from it.

@@ -38,6 +38,14 @@ type tokenRecord struct {
 	AuthURL   string                `json:"auth_url,omitempty"`
 	Catalog   []tokens.CatalogEntry `json:"catalog,omitempty"`
 	CatalogOf string                `json:"catalog_project,omitempty"`
+	AppCred   *appCredRecord        `json:"appcred,omitempty"`
+}
+
+type appCredRecord struct {
+	ID          string       `json:"id"`
+	Name        string       `json:"name,omitempty"`
+	Restricted  bool         `json:"restricted,omitempty"`
+	AccessRules []AccessRule `json:"rules,omitempty"`
 }
 
 type userRecord struct {
@@ -102,6 +110,9 @@ func EncodeToken(t *Token) ([]byte, error) {
 		d := domainRecord(*t.Domain)
 		r.Domain = &d
 	}
+	if a := t.ApplicationCredential; a != nil {
+		r.AppCred = &appCredRecord{ID: a.ID, Name: a.Name, Restricted: a.Restricted, AccessRules: a.AccessRules}
+	}
 	if len(t.Roles) > 0 {
 		r.Roles = make([]roleRecord, len(t.Roles))
 		for i, role := range t.Roles {
@@ -136,18 +147,21 @@ func DecodeToken(b []byte) (*Token, error) {
 		Expiry:         fromUnixNano(r.Expiry),
 		Methods:        r.Methods,
 		AuditIDs:       r.AuditIDs,
-		User:           User{ID: r.User.ID, Name: r.User.Name, Domain: Domain(r.User.Domain)},
+		User:           User{ID: r.User.ID, Name: r.User.Name, Domain: DomainRef(r.User.Domain)},
 		System:         r.System,
 		AuthURL:        r.AuthURL,
 		rawCatalog:     r.Catalog,
 		catalogProject: r.CatalogOf,
 	}
 	if r.Project != nil {
-		t.Project = &Project{ID: r.Project.ID, Name: r.Project.Name, Domain: Domain(r.Project.Domain)}
+		t.Project = &Project{ID: r.Project.ID, Name: r.Project.Name, Domain: DomainRef(r.Project.Domain)}
 	}
 	if r.Domain != nil {
-		d := Domain(*r.Domain)
+		d := DomainRef(*r.Domain)
 		t.Domain = &d
+	}
+	if a := r.AppCred; a != nil {
+		t.ApplicationCredential = &TokenApplicationCredential{ID: a.ID, Name: a.Name, Restricted: a.Restricted, AccessRules: a.AccessRules}
 	}
 	if len(r.Roles) > 0 {
 		t.Roles = make([]Role, len(r.Roles))

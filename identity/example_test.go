@@ -7,14 +7,14 @@ import (
 	"log"
 
 	"github.com/geostack/geostack/catalog"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
-	"github.com/geostack/geostack/internal/testserver"
 )
 
 // A user takes a project token at Singapore's Keystone, picks an endpoint
 // from its catalog, and a service validates the token.
 func Example() {
-	srv, err := testserver.Start(testserver.Options{})
+	srv, err := geostacktest.Start(geostacktest.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -23,13 +23,13 @@ func Example() {
 
 	var c identity.Client
 	tok, err := c.Issue(ctx, srv.AuthURL("SG"),
-		identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: testserver.UserPassword},
+		identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: geostacktest.UserPassword},
 		identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(tok.User.Name, tok.Project.Name, tok.HasRole("member"))
-	fmt.Println(tok.Catalog.Regions())
+	fmt.Println(tok.Catalog.Regions("compute")) // the parent regions JP, US, SG hold only identity
 	ep, err := tok.Catalog.Select(catalog.Query{Type: "compute", Region: "SIN1"})
 	if err != nil {
 		log.Fatal(err)
@@ -38,7 +38,7 @@ func Example() {
 
 	// nova validates the user's token at its own location.
 	svc, err := c.Issue(ctx, srv.AdminAuthURL("JP"),
-		identity.Password{UserName: "nova", DomainID: "default", Password: testserver.ServicePassword},
+		identity.Password{UserName: "nova", DomainID: "default", Password: geostacktest.ServicePassword},
 		identity.Scope{ProjectName: "service", ProjectDomainID: "default"})
 	if err != nil {
 		log.Fatal(err)

@@ -20,19 +20,25 @@ type tokenBody struct {
 	Methods   []string `json:"methods"`
 	AuditIDs  []string `json:"audit_ids"`
 	User      *struct {
-		ID     string `json:"id"`
-		Name   string `json:"name"`
-		Domain Domain `json:"domain"`
+		ID     string    `json:"id"`
+		Name   string    `json:"name"`
+		Domain DomainRef `json:"domain"`
 	} `json:"user"`
 	Project *struct {
-		ID     string `json:"id"`
-		Name   string `json:"name"`
-		Domain Domain `json:"domain"`
+		ID     string    `json:"id"`
+		Name   string    `json:"name"`
+		Domain DomainRef `json:"domain"`
 	} `json:"project"`
-	Domain  *Domain               `json:"domain"`
+	Domain  *DomainRef            `json:"domain"`
 	System  map[string]any        `json:"system"`
 	Roles   []Role                `json:"roles"`
 	Catalog []tokens.CatalogEntry `json:"catalog"`
+	AppCred *struct {
+		ID          string       `json:"id"`
+		Name        string       `json:"name"`
+		Restricted  bool         `json:"restricted"`
+		AccessRules []AccessRule `json:"access_rules"`
+	} `json:"application_credential"`
 }
 
 // parseInput is what a token response consists of.
@@ -109,6 +115,9 @@ func parseToken(in parseInput) (*Token, error) {
 	}
 	if n := btoi(t.Project != nil) + btoi(t.Domain != nil) + btoi(t.System); n > 1 {
 		return nil, errors.New("token is scoped to more than one of project, domain and system")
+	}
+	if a := b.AppCred; a != nil {
+		t.ApplicationCredential = &TokenApplicationCredential{ID: a.ID, Name: a.Name, Restricted: a.Restricted, AccessRules: a.AccessRules}
 	}
 	t.rawCatalog, t.catalogProject = b.Catalog, projectID
 	t.Catalog, err = catalog.New(b.Catalog, projectID)

@@ -59,8 +59,8 @@ func TestParseToken(t *testing.T) {
 		Expiry:    sent.Add(time.Hour),
 		Methods:   []string{"password"},
 		AuditIDs:  []string{"a1"},
-		User:      User{ID: "u1", Name: "gncu00000001", Domain: Domain{ID: "d1", Name: "gnc"}},
-		Project:   &Project{ID: "p1", Name: "gnct00000001", Domain: Domain{ID: "d1", Name: "gnc"}},
+		User:      User{ID: "u1", Name: "gncu00000001", Domain: DomainRef{ID: "d1", Name: "gnc"}},
+		Project:   &Project{ID: "p1", Name: "gnct00000001", Domain: DomainRef{ID: "d1", Name: "gnc"}},
 		Roles:     []Role{{ID: "r1", Name: "member"}},
 	}
 	if diff := cmp.Diff(want, tok, cmpopts.IgnoreFields(Token{}, "Catalog"), cmpopts.IgnoreUnexported(Token{})); diff != "" {
@@ -79,11 +79,11 @@ func TestParseTokenScopes(t *testing.T) {
 		name    string
 		extra   string
 		project *Project
-		domain  *Domain
+		domain  *DomainRef
 		system  bool
 	}{
 		{name: "unscoped"},
-		{name: "domain", extra: `,"domain":{"id":"d","name":"gnc"}`, domain: &Domain{ID: "d", Name: "gnc"}},
+		{name: "domain", extra: `,"domain":{"id":"d","name":"gnc"}`, domain: &DomainRef{ID: "d", Name: "gnc"}},
 		{name: "system", extra: `,"system":{"all":true}`, system: true},
 		{name: "system not all", extra: `,"system":{"all":false}`},
 	}

@@ -160,7 +160,7 @@ func (t Token) String() string {
 		g.str("Project", joinRef(t.Project.ID, t.Project.Name, t.Project.Domain))
 	}
 	if t.Domain != nil {
-		g.str("Domain", joinRef(t.Domain.ID, t.Domain.Name, Domain{}))
+		g.str("Domain", joinRef(t.Domain.ID, t.Domain.Name, DomainRef{}))
 	}
 	if t.System {
 		g.raw("System", "true")
@@ -180,7 +180,7 @@ func (t Token) String() string {
 }
 
 // joinRef renders "id (name@domain)".
-func joinRef(id, name string, d Domain) string {
+func joinRef(id, name string, d DomainRef) string {
 	dom := d.Name
 	if dom == "" {
 		dom = d.ID

@@ -45,7 +45,7 @@ type Token struct {
 	// Project is set for a project-scoped token.
 	Project *Project
 	// Domain is set for a domain-scoped token.
-	Domain *Domain
+	Domain *DomainRef
 	// System is true for a system-scoped token.
 	System bool
 	// Roles are the roles granted on the scope.
@@ -59,6 +59,10 @@ type Token struct {
 	// AuthURL is the Keystone endpoint that issued or validated the token.
 	AuthURL string
 
+	// ApplicationCredential is set for a token issued for an application
+	// credential.
+	ApplicationCredential *TokenApplicationCredential
+
 	// rawCatalog and catalogProject are what Catalog was built from, kept
 	// so that EncodeToken can carry the catalog and DecodeToken rebuild
 	// the index with catalog.New.
@@ -70,18 +74,40 @@ type Token struct {
 type User struct {
 	ID     string
 	Name   string
-	Domain Domain
+	Domain DomainRef
 }
 
 // Project is a Keystone project.
 type Project struct {
 	ID     string
 	Name   string
-	Domain Domain
+	Domain DomainRef
 }
 
-// Domain is a Keystone domain reference.
-type Domain struct {
+// TokenApplicationCredential is the application credential a token was
+// issued for.
+type TokenApplicationCredential struct {
+	ID         string
+	Name       string
+	Restricted bool
+	// AccessRules are the credential's access rules, which Keystone sends
+	// only to a validator that announced it enforces them
+	// (ValidateOptions.AccessRules). None: no restriction.
+	AccessRules []AccessRule
+}
+
+// AccessRule is an access rule of an application credential: the service
+// type, method and path (with {param} and ** wildcards) it permits.
+type AccessRule struct {
+	ID      string `json:"id,omitempty"`
+	Service string `json:"service"`
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+}
+
+// DomainRef names a Keystone domain as a token does: by id and name. (A
+// product domain, with its prefix and endpoints, is a domain.Domain.)
+type DomainRef struct {
 	ID   string
 	Name string
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/geostack/geostack/internal/authurl"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 )
 
 // Defaults for the zero fields of Config.
@@ -79,6 +80,10 @@ type Config struct {
 	Clock clock.Clock
 	// Logger, if set, receives an event when a circuit opens or closes.
 	Logger *slog.Logger
+	// Observer, if set, sees every attempt at an auth_url
+	// (observe.Attempt), failovers and replication-lag retries included,
+	// with its timing and outcome.
+	Observer observe.Observer
 }
 
 // validate reports every problem in c. Keys are those of the geostack

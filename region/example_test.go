@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/geostack/geostack"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
-	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/region"
 )
 
@@ -16,7 +16,7 @@ import (
 // down it gets its token from the next location instead. Writes go to the
 // primary only.
 func Example() {
-	srv, err := testserver.Start(testserver.Options{})
+	srv, err := geostacktest.Start(geostacktest.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -34,13 +34,13 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	cred := identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: testserver.UserPassword}
+	cred := identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: geostacktest.UserPassword}
 	scope := identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"}
 
 	home, _ := r.LocationOf("SIN1")
 	fmt.Println("SIN1 is in", home)
 
-	srv.SetFault(testserver.AtLocation("SG"), testserver.Fault{Down: true})
+	srv.SetLocationFault("SG", geostacktest.Fault{Down: true})
 	tok, err := r.Issue(ctx, home, &identity.Client{}, cred, scope)
 	if err != nil {
 		panic(err)

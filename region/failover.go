@@ -47,6 +47,27 @@ func (r *Resolver) Issue(ctx context.Context, home string, ks Keystone, cred ide
 	})
 }
 
+// IssueAt issues a token for cred and scope at location only: its
+// auth_urls in health order, with no failover to another location and no
+// replication-lag retry at the primary. It is for deployments whose
+// locations do not share Fernet keys, where a token is valid only where it
+// was issued.
+func (r *Resolver) IssueAt(ctx context.Context, location string, ks Keystone, cred identity.Credential, scope identity.Scope) (*identity.Token, error) {
+	loc, err := r.location(location)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx, request{
+		op:       "issue",
+		home:     location,
+		plan:     loc.circuits,
+		failover: isFault,
+		call: func(ctx context.Context, authURL string) (*identity.Token, error) {
+			return ks.Issue(ctx, authURL, cred, scope)
+		},
+	})
+}
+
 // Validate validates subject with serviceToken, trying the auth_urls in
 // Order(home) with the same failover as Issue. A 404 (identity.ErrNotFound)
 // at a replica is retried once at the primary, since the token's user or
@@ -112,6 +133,9 @@ type request struct {
 	// lag reports whether an answer from a replica is retried at the
 	// primary; nil means never.
 	lag func(error) bool
+	// lagRetry marks the second try of a request, at the primary, for
+	// the Observer.
+	lagRetry bool
 }
 
 // status is how a series of attempts ended.
@@ -143,7 +167,9 @@ func (r *Resolver) run(ctx context.Context, req request) (*identity.Token, error
 		// answer is already an answer, so a primary that is down is not
 		// probed early for it.
 		var primaryTried []Attempt
-		pres := r.try(ctx, req, notFaulted(r.byName[r.primary].circuits, tried), &primaryTried, false)
+		lreq := req
+		lreq.lagRetry = true
+		pres := r.try(ctx, lreq, notFaulted(r.byName[r.primary].circuits, tried), &primaryTried, false)
 		switch pres.status {
 		case done:
 			if pres.err != nil {
@@ -225,8 +251,10 @@ func (r *Resolver) pass(ctx context.Context, req request, plan []*circuit, count
 		sent++
 		r.attempts.Add(1)
 		c.attempts.Add(1)
-		tok, err := r.attempt(ctx, req, c, probe)
+		actx, observed := r.observeAttempt(ctx, req, c, probe, moved, *tried) // observe.go; a no-op without an Observer
+		tok, err := r.attempt(actx, req, c, probe)
 		now := r.clock.Now()
+		observed(now, err)
 		switch {
 		case err == nil:
 			c.report(answered, probe, now)

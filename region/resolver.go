@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/geostack/geostack/clock"
+	"github.com/geostack/geostack/observe"
 )
 
 // Resolver answers where a client's Keystone is and talks to it with
@@ -21,6 +22,7 @@ type Resolver struct {
 	lagWindow      time.Duration
 	lagBudget      bucket
 	clock          clock.Clock
+	observer       observe.Observer // nil: attempts are not observed
 
 	attempts   atomic.Uint64
 	faults     atomic.Uint64
@@ -50,6 +52,7 @@ func New(cfg Config) (*Resolver, error) {
 		configured:     map[string]string{},
 		attemptTimeout: cfg.AttemptTimeout,
 		clock:          cfg.Clock,
+		observer:       cfg.Observer,
 	}
 	if r.attemptTimeout == 0 {
 		r.attemptTimeout = defaultAttemptTimeout

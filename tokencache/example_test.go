@@ -10,22 +10,22 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 
 	"github.com/geostack/geostack/catalog"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
-	"github.com/geostack/geostack/internal/testserver"
 	"github.com/geostack/geostack/tokencache"
 )
 
 // One token serves every service client in every region: here compute in
 // Tokyo, San Jose and Singapore, all on the token issued once at JP.
 func Example() {
-	srv, err := testserver.Start(testserver.Options{})
+	srv, err := geostacktest.Start(geostacktest.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer srv.Close()
 	ctx := context.Background()
 
-	cred := identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: testserver.UserPassword}
+	cred := identity.Password{UserName: "gncu00000001", DomainName: "gnc", Password: geostacktest.UserPassword}
 	scope := identity.Scope{ProjectName: "gnct00000001", ProjectDomainName: "gnc"}
 	idc := &identity.Client{}
 	fetch := identity.TokenSourceFunc(func(ctx context.Context) (*identity.Token, error) {

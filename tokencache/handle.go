@@ -45,6 +45,21 @@ type entry struct {
 	tok   *identity.Token
 	state state
 	err   *FetchError // stateFailed
+	// header is the X-Auth-Token value of tok, made once per token so that
+	// a request does not allocate it.
+	header []string
+}
+
+// tokenEntry returns an entry of tok in state st, sharing prev's header
+// value when prev holds the same token.
+func tokenEntry(tok *identity.Token, st state, prev *entry) *entry {
+	e := &entry{tok: tok, state: st}
+	if prev != nil && prev.tok == tok && prev.header != nil {
+		e.header = prev.header
+	} else {
+		e.header = []string{tok.ID}
+	}
+	return e
 }
 
 // usable reports whether e holds a token that may be served.
@@ -91,6 +106,21 @@ func (h *Handle) Token(ctx context.Context) (*identity.Token, error) {
 	return h.s.token(ctx)
 }
 
+// header returns the token and its X-Auth-Token value, as Token does.
+func (h *Handle) header(ctx context.Context) (*identity.Token, []string, error) {
+	if e := h.s.cur.Load(); e.state == stateFresh {
+		return e.tok, e.header, nil
+	}
+	tok, err := h.Token(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e := h.s.cur.Load(); e.tok == tok && e.header != nil {
+		return tok, e.header, nil
+	}
+	return tok, []string{tok.ID}, nil
+}
+
 // Invalidate drops the cached token if its id is still rejectedID (a
 // compare-and-swap), and reports whether it did. Call it when a service
 // rejected the token; the next Token fetches a new one. Callers that
@@ -105,6 +135,19 @@ func (h *Handle) Invalidate(rejectedID string) bool {
 		return false
 	}
 	return h.s.invalidate(rejectedID)
+}
+
+// Refresh fetches a new token now, whatever the state of the cached one,
+// and returns it; the current token is served to other callers until the
+// new one is installed. Concurrent Refresh and Token calls share one
+// fetch. It is for a caller that knows the token must change (its roles
+// were just changed in Keystone, say); a rejected token is better reported
+// with Invalidate.
+func (h *Handle) Refresh(ctx context.Context) (*identity.Token, error) {
+	if h.released.Load() {
+		return nil, ErrClosed
+	}
+	return h.s.wait(ctx, true)
 }
 
 // Stats returns the counters of the Handle's entry, which every Handle of
@@ -196,7 +239,7 @@ func (s *slot) token(ctx context.Context) (*identity.Token, error) {
 	case stateFresh, stateRefreshing:
 		return e.tok, nil
 	case stateStale:
-		if s.cur.CompareAndSwap(e, &entry{tok: e.tok, state: stateRefreshing}) {
+		if s.cur.CompareAndSwap(e, tokenEntry(e.tok, stateRefreshing, e)) {
 			s.refreshes.Add(1)
 			s.flight.DoChan(flightKey, func() (any, error) { return s.fetchAndInstall(ctx, true) })
 		}
@@ -206,15 +249,16 @@ func (s *slot) token(ctx context.Context) (*identity.Token, error) {
 	case stateClosed:
 		return nil, ErrClosed
 	}
-	return s.wait(ctx)
+	return s.wait(ctx, false)
 }
 
-// wait joins or starts the fetch and waits for it on ctx.
-func (s *slot) wait(ctx context.Context) (*identity.Token, error) {
+// wait joins or starts the fetch (a forced one if refresh) and waits for
+// it on ctx.
+func (s *slot) wait(ctx context.Context, refresh bool) (*identity.Token, error) {
 	var mine atomic.Bool
 	ch := s.flight.DoChan(flightKey, func() (any, error) {
 		mine.Store(true)
-		return s.fetchAndInstall(ctx, false)
+		return s.fetchAndInstall(ctx, refresh)
 	})
 	select {
 	case r := <-ch:
@@ -289,12 +333,14 @@ func (s *slot) fetchAndInstall(ctx context.Context, refresh bool) (*identity.Tok
 		fromStore bool
 		err       error
 	)
+	fctx, observed := s.observeFetch(fctx, refresh) // observe.go; a no-op without an Observer
 	if sh := s.c.opts.Shared; sh != nil {
 		tok, fromStore, err = s.fetchShared(fctx, sh, src)
 	} else {
 		tok, err = s.fetchChecked(fctx, src)
 	}
 	now := s.c.opts.Clock.Now()
+	observed(now, fromStore, err)
 	if err != nil {
 		s.failed.Add(1)
 		return nil, s.fail(err, now)
@@ -370,17 +416,17 @@ func (s *slot) install(tok *identity.Token, now time.Time, fromStore bool) {
 	s.failures = 0
 	var e *entry
 	if final && now.Before(expireAt) {
-		e = &entry{tok: tok, state: stateFresh}
+		e = tokenEntry(tok, stateFresh, nil)
 		s.timer = o.Clock.AfterFunc(expireAt.Sub(now), func() { s.markExpired(tok) })
 	} else if now.Before(staleAt) {
-		e = &entry{tok: tok, state: stateFresh}
+		e = tokenEntry(tok, stateFresh, nil)
 		s.timer = o.Clock.AfterFunc(staleAt.Sub(now), func() { s.markStale(tok, expireAt) })
 	} else {
 		// Already inside its window (a token that was old when fetched).
 		// Published as refreshing, since a reader's refresh would only
 		// join the flight that is installing it; the retry timer makes it
 		// stale, and so refreshable, once that flight is over.
-		e = &entry{tok: tok, state: stateRefreshing}
+		e = tokenEntry(tok, stateRefreshing, nil)
 		s.timer = o.Clock.AfterFunc(max(expireAt.Sub(now), 0), func() { s.markExpired(tok) })
 		s.retry = o.Clock.AfterFunc(o.BackoffMin, func() { s.retryRefresh(tok) })
 	}
@@ -401,11 +447,12 @@ func (s *slot) markStale(tok *identity.Token, expireAt time.Time) {
 	}
 	defer s.c.wg.Done()
 	s.mu.Lock()
-	if e := s.cur.Load(); e.tok != tok || e.state != stateFresh {
+	e := s.cur.Load()
+	if e.tok != tok || e.state != stateFresh {
 		s.mu.Unlock()
 		return
 	}
-	s.cur.Store(&entry{tok: tok, state: stateStale})
+	s.cur.Store(tokenEntry(tok, stateStale, e))
 	clk := s.c.opts.Clock
 	s.timer = clk.AfterFunc(max(expireAt.Sub(clk.Now()), 0), func() { s.markExpired(tok) })
 	s.mu.Unlock()
@@ -510,7 +557,7 @@ func (s *slot) retryRefresh(tok *identity.Token) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.cur.Load(); e.tok == tok && e.state == stateRefreshing {
-		s.cur.Store(&entry{tok: tok, state: stateStale})
+		s.cur.Store(tokenEntry(tok, stateStale, e))
 	}
 	s.retry = nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 )
 
 // Defaults of Options. Keystone issues tokens for one hour by default; the
@@ -96,6 +97,11 @@ type Options struct {
 	// Logger receives refresh failures (once per failure episode) and
 	// recoveries. Tokens are never logged. Nil discards.
 	Logger *slog.Logger
+
+	// Observer, if set, sees every fetch (observe.Fetch) with its timing
+	// and outcome, once per fetch however many Handles share it. Reads are
+	// never observed.
+	Observer observe.Observer
 }
 
 // withDefaults returns o with defaults filled in, or a config error

@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,16 +51,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Header.Get(authHeader) == "" {
 			return t.base.RoundTrip(req)
 		}
-		return t.base.RoundTrip(withHeader(req, ""))
+		return t.base.RoundTrip(withHeader(req, nil))
 	}
 	ctx := req.Context()
-	tok, err := t.h.Token(ctx)
+	tok, hdr, err := t.h.header(ctx)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	resp, err := t.base.RoundTrip(withHeader(req, tok.ID))
+	resp, err := t.base.RoundTrip(withHeader(req, hdr))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -79,7 +80,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		drain(resp)
 		return nil, &RejectedError{URL: endpointOf(req.URL), Identity: t.h.s.key.describe()}
 	}
-	retry := withHeader(req, next.ID)
+	retry := withHeader(req, []string{next.ID})
 	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
 		if err != nil {
@@ -115,21 +116,22 @@ func origin(u *url.URL) string {
 }
 
 // withHeader returns a shallow copy of req whose headers are req's with
-// X-Auth-Token (in any spelling) set to token, or removed if token is "".
-// Only the header map
-// is new: the values of the other headers are shared, as RoundTrip may do
-// since it does not change them.
-func withHeader(req *http.Request, token string) *http.Request {
+// X-Auth-Token set to token (its one value), or removed if token is nil.
+// Only the header map is new, cloned whole: the values of the other
+// headers are shared, as RoundTrip may do since it does not change them.
+// (Headers set through http.Header are canonical: X-Auth-Token is the one
+// spelling to replace.)
+func withHeader(req *http.Request, token []string) *http.Request {
 	r := new(http.Request)
 	*r = *req
-	r.Header = make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		if !strings.EqualFold(k, authHeader) {
-			r.Header[k] = v
-		}
+	r.Header = maps.Clone(req.Header)
+	if r.Header == nil {
+		r.Header = make(http.Header, 1)
 	}
-	if token != "" {
-		r.Header[authHeader] = []string{token}
+	if token == nil {
+		delete(r.Header, authHeader)
+	} else {
+		r.Header[authHeader] = token
 	}
 	return r
 }

@@ -1,7 +1,9 @@
 package authtoken
 
 import (
+	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
 	"github.com/geostack/geostack/internal/typednil"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -102,9 +105,14 @@ type Config struct {
 	AttemptTimeout   time.Duration
 	ReplicationLag   time.Duration
 
-	// Client talks to Keystone. Nil means a zero identity.Client with
-	// Clock.
+	// Client talks to Keystone. Nil means an identity.Client of the
+	// Validator's own, with Clock, TLSConfig and a bound on the
+	// connections it opens to each Keystone.
 	Client *identity.Client
+	// TLSConfig is the TLS configuration of the Validator's own client
+	// (a CA of the deployment's own, a client certificate); it is
+	// cloned. Give Client or TLSConfig, not both.
+	TLSConfig *tls.Config
 
 	// ServiceCredential and ServiceScope are the service's own identity:
 	// New keeps its token (issued without a catalog through the resolver
@@ -124,6 +132,14 @@ type Config struct {
 	ServiceRoles []string
 	// Roles is the requirement on user tokens; not met gives ErrForbidden.
 	Roles Roles
+	// ServiceType is the backend's service type as application
+	// credentials' access rules name it (keystonemiddleware's
+	// service_type). Set, the Validator tells Keystone it enforces access
+	// rules (OpenStack-Identity-Access-Rules), and Handler lets a token
+	// with rules through only for a request they permit; Validate, which
+	// has no request to check them against, refuses such a token
+	// (ErrAccessRules). Empty: Keystone refuses tokens with access rules.
+	ServiceType string
 
 	// CacheSize is how many validated tokens are kept. Default
 	// 10,000.
@@ -176,6 +192,19 @@ type Config struct {
 	// Logger receives rejected tokens (with a fingerprint, never the
 	// token), Keystone failures and service token refreshes. Nil discards.
 	Logger *slog.Logger
+	// Observer, if set, sees every validation (observe.Validation) with
+	// its timing, source (cache or Keystone) and outcome, and is given to
+	// the resolver and the token cache New builds, so that their attempts
+	// and service-token fetches are seen too. A Resolver or TokenCache of
+	// the caller's own keeps its own Observer.
+	Observer observe.Observer
+
+	// Closers are closed by the Validator's Close, in order, once the
+	// validations in flight have ended: what the configuration holds
+	// for the Validator alone, such as the memcached Store under Shared
+	// (ksmconfig puts the Store it made there). A Config with Closers is
+	// for one Validator. When New fails they are not closed.
+	Closers []io.Closer
 }
 
 // withDefaults returns c with its zero fields set, or every problem.
@@ -221,6 +250,14 @@ func (c Config) withDefaults() (Config, error) {
 		l.Add("clock", "a nil %T", c.Clock)
 	case c.Client != nil && c.Client.Clock != nil && c.Clock != nil && !sameClock(c.Client.Clock, c.Clock):
 		l.Add("clock", "the Client has a Clock of its own that is not Clock: give one of them")
+	}
+	if c.Client != nil && c.TLSConfig != nil {
+		l.Add("tls_config", "give Client or TLSConfig, not both: the Client's own HTTP client would not use it")
+	}
+	for i, cl := range c.Closers {
+		if cl == nil || typednil.Is(cl) {
+			l.Add(fmt.Sprintf("closers[%d]", i), "a nil io.Closer")
+		}
 	}
 	for _, f := range []struct {
 		name string
@@ -282,14 +319,14 @@ func locations(d domain.Domain) []region.Location {
 	locs := make([]region.Location, 0, len(names))
 	for _, n := range names {
 		ep := d.Endpoints[n]
-		u := ep.AdminAuthURL
-		if u == "" {
-			u = ep.UserAuthURL
+		urls := ep.Admins()
+		if len(urls) == 0 {
+			urls = ep.Users()
 		}
-		if u == "" {
+		if len(urls) == 0 {
 			continue
 		}
-		locs = append(locs, region.Location{Name: n, AuthURLs: []string{u}})
+		locs = append(locs, region.Location{Name: n, AuthURLs: urls})
 	}
 	return locs
 }

@@ -10,6 +10,31 @@
 //	http.Handle("/", v.Handler(app, authtoken.HandlerOptions{}))
 //	// in app: id, _ := authtoken.FromContext(r.Context()); id.Token.User.Name
 //
+// # One configuration file
+//
+// A backend reads its domains, locations and failover tuning from the
+// geostack configuration file its clients read (geostack.LoadConfig;
+// domain.LoadFile reads the domains alone from the same file). It
+// serves its own domain, or every domain of the registry:
+//
+//	cfg, err := geostack.LoadConfig("/etc/geostack/geostack.json")
+//	gnc, _ := cfg.Domains.ByName(cfg.Domain)
+//	v, err := authtoken.New(authtoken.Config{
+//		Domains: []domain.Domain{gnc}, // or cfg.Domains.Domains()
+//		Home:    cfg.Home, Primary: cfg.Primary,
+//		FailureThreshold: cfg.FailureThreshold, CoolDown: cfg.CoolDown, AttemptTimeout: cfg.AttemptTimeout,
+//		ServiceCredential: cfg.Credential, ServiceScope: cfg.Scope, // after cfg.ApplyCloud, or in code
+//	})
+//
+// The Validator validates at the admin_auth_urls of Domains[0], not at
+// the file's locations[].auth_urls, which are the clients' (see the
+// geostack package's ExampleLoadConfig_backend). Config.TLSConfig holds
+// a CA of the deployment's own.
+//
+// A service moving from Python keeps its [keystone_authtoken] section:
+// package ksmconfig turns it into a Config and HandlerOptions, with an
+// error for every setting that has no meaning here.
+//
 // # Validation
 //
 // A Validator validates a token at the admin_auth_url of the backend's
@@ -67,6 +92,27 @@
 // on its user, as with keystonemiddleware. A valid token of another product is
 // rejected (ErrWrongDomain, 401) and logged with the reason. Config.Roles adds
 // an any-of / all-of role requirement (ErrForbidden, 403).
+//
+// # Headers
+//
+// Handler is keystonemiddleware's auth_token for the backends behind it,
+// WSGI applications reading the headers through oslo.context included: it
+// strips every identity header a client sends, in every spelling (a WSGI
+// server folds X_User_Id and x-USER-id into HTTP_X_USER_ID), and with
+// HandlerOptions.ForwardHeaders sets them as auth_token does, with a few
+// deliberate differences listed on Handler. TestIntegrationKeystonemiddlewareParity
+// checks this against the real keystonemiddleware (scripts/ksm-up.sh) and
+// prints the comparison.
+//
+// # Stats
+//
+// Validator.Stats counts cache hits, negative-cache hits, misses (and
+// which of them joined a validation in flight), shared-tier hits,
+// Keystone validations, tokens turned away without Keystone (malformed,
+// or over MaxValidations), rejections by sentinel, and the validations in
+// flight. A hit is counted without a write shared between cores: each P
+// mostly counts on a counter of its own, on a cache line of its own
+// (BenchmarkHitCount compares this with one shared counter).
 //
 // # Secrets
 //

@@ -26,6 +26,11 @@ var (
 	// Error.Service set; Handler answers 401 for it, as keystonemiddleware
 	// does for an invalid service token.
 	ErrForbidden = errors.New("authtoken: roles not met")
+	// ErrAccessRules: the token is an application credential's whose
+	// access rules do not permit the request (its service type, method and
+	// path), or the handler has no ServiceType to check them against (401,
+	// as keystonemiddleware answers). Only Handler returns it.
+	ErrAccessRules = errors.New("authtoken: request not permitted by the token's access rules")
 	// ErrUnavailable: the token could not be checked: Keystone is
 	// unreachable or failing, the service's own token could not be had or
 	// was refused twice, or the caller gave up waiting (503). It is never

@@ -7,33 +7,30 @@ import (
 	"net/http/httptest"
 
 	"github.com/geostack/geostack/domain"
+	"github.com/geostack/geostack/geostacktest"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/identity/authtoken"
-	"github.com/geostack/geostack/internal/testserver"
 )
 
 // Example protects a mail backend of the gnc product running in Singapore.
 // A gnc user's token gets in; a token of another product, valid as it is,
 // does not.
 func Example() {
-	srv, err := testserver.Start(testserver.Options{})
+	srv, err := geostacktest.Start(geostacktest.Options{})
 	if err != nil {
 		panic(err)
 	}
 	defer srv.Close()
 
 	// The gnc domain with its endpoints, as a domain file would give it.
-	gnc := domain.Domain{Name: "gnc", ID: testserver.SeedID("domain", "gnc"), Prefix: "gnc", Endpoints: map[string]domain.Endpoints{}}
-	for _, loc := range srv.Locations() {
-		gnc.Endpoints[loc] = domain.Endpoints{UserAuthURL: srv.DomainAuthURL("gnc", loc), AdminAuthURL: srv.DomainAdminAuthURL("gnc", loc)}
-	}
+	gnc := srv.Domain("gnc")
 	// Without a TokenCache, the Validator keeps its service token in a
 	// cache of its own, which Close closes.
 	v, err := authtoken.New(authtoken.Config{
 		Domains:           []domain.Domain{gnc},
 		Home:              "SG",
 		Primary:           "JP",
-		ServiceCredential: identity.Password{UserName: "nova", DomainName: "Default", Password: testserver.ServicePassword},
+		ServiceCredential: identity.Password{UserName: "nova", DomainName: "Default", Password: geostacktest.ServicePassword},
 		ServiceScope:      identity.Scope{ProjectName: "service", ProjectDomainName: "Default"},
 	})
 	if err != nil {
@@ -51,7 +48,7 @@ func Example() {
 		req := httptest.NewRequest(http.MethodGet, "/inbox", nil)
 		if user != "" {
 			tok, err := client.Issue(context.Background(), srv.AuthURL("SG"),
-				identity.Password{UserName: user, DomainName: user[:3], Password: testserver.UserPassword},
+				identity.Password{UserName: user, DomainName: user[:3], Password: geostacktest.UserPassword},
 				identity.Scope{ProjectName: user[:3] + "t" + user[4:], ProjectDomainName: user[:3]})
 			if err != nil {
 				panic(err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -22,11 +21,15 @@ type HandlerOptions struct {
 	// still answered 503.
 	DelayAuthDecision bool
 	// ForwardHeaders sets keystonemiddleware's identity headers on the
-	// request passed on (X-Identity-Status, X-User-Id, X-User-Name,
-	// X-User-Domain-Id, X-Project-Id, X-Roles, their X-Service-*
-	// counterparts and the legacy X-Tenant-Id, X-Tenant-Name, X-Tenant,
-	// X-User and X-Role), for backends behind a proxy. X-Is-Admin-Project
-	// and X-Service-Catalog are never set.
+	// request passed on, for backends behind a proxy (WSGI applications
+	// reading them through oslo.context included): X-Identity-Status,
+	// X-User-Id, X-User-Name, X-User-Domain-Id, X-User-Domain-Name,
+	// X-Project-Id, X-Project-Name, X-Project-Domain-Id,
+	// X-Project-Domain-Name, X-Domain-Id, X-Domain-Name, X-Roles,
+	// OpenStack-System-Scope, X-Is-Admin-Project, X-Service-Catalog (with
+	// Config.IncludeCatalog), the X-Service-* counterparts for a service
+	// token and the legacy X-Role, X-User, X-Tenant-Id, X-Tenant-Name and
+	// X-Tenant. See Handler for how each is set.
 	ForwardHeaders bool
 }
 
@@ -34,46 +37,76 @@ type HandlerOptions struct {
 // and passes it to next with its Identity in the context (FromContext).
 //
 // It first removes every identity header a client could spoof (the list of
-// keystonemiddleware's auth_token), then reads X-Auth-Token (or the legacy
-// X-Storage-Token) and X-Service-Token. The tokens themselves are left in
-// place for the backend to use. A valid service token carrying a service
-// role lets an expired user token through (Keystone's allow_expired), as
-// keystonemiddleware does, so that a long operation started by a user can
-// be finished by a service.
+// keystonemiddleware's auth_token, plus OpenStack-System-Scope and the
+// former X-System-Scope and X-Service-System-Scope) in every spelling: case
+// and '-' or '_' do not matter, as they do not to a WSGI server, which folds
+// X-User-Id, X_User_Id and x_USER_id into one HTTP_X_USER_ID. It drops the
+// identity headers a Connection header names (a reverse proxy behind would
+// otherwise drop, as hop-by-hop, the ones the handler sets). Then it reads
+// X-Auth-Token (or the legacy X-Storage-Token) and X-Service-Token, in
+// their canonical spelling only; each is passed on with the value that was
+// validated and no other spelling or value. A valid service token carrying
+// a service role lets an expired user token through (Keystone's
+// allow_expired), as keystonemiddleware does, so that a long operation
+// started by a user can be finished by a service.
+//
+// With ForwardHeaders, the headers are set as keystonemiddleware sets
+// them, except where geostack is deliberately stricter:
+//
+//   - X-Is-Admin-Project is always "False". keystonemiddleware forwards
+//     Keystone's is_admin_project and, when the token has none (Keystone
+//     has no [resource] admin_project_name, or the token is domain-scoped
+//     or unscoped), says "True", which oslo.context also assumes for a
+//     missing header. A backend of product domains serves no cloud
+//     operator's admin project.
+//   - OpenStack-System-Scope is "all" for a system-scoped user token, and
+//     absent otherwise; keystonemiddleware also sets it from a
+//     system-scoped service token. (The Validator refuses system-scoped
+//     user tokens, so a backend never sees it set.)
+//   - X-Service-Catalog is the catalog of the user token in
+//     keystonemiddleware's layout (one entry per service: type, name and
+//     endpoints grouped by region with publicURL, internalURL, adminURL),
+//     when Config.IncludeCatalog fetched it.
 //
 // It answers 401 with WWW-Authenticate: Keystone uri="<user_auth_url>" for a
-// missing, invalid, expired or other-domain token and for a service token
-// that is invalid or lacks a service role; 403 when the roles are not met;
-// 503 when Keystone cannot be asked. Each rejection is logged with its
-// reason and the token's fingerprint, never the token.
+// missing, invalid, expired or other-domain token, for a token whose access
+// rules do not permit the request and for a service token that is invalid
+// or lacks a service role; 403 when the roles are not met; 503 when
+// Keystone cannot be asked. Each rejection is logged with its reason and the
+// token's fingerprint, never the token.
 func (v *Validator) Handler(next http.Handler, o HandlerOptions) http.Handler {
-	return &handler{v: v, next: next, o: o}
+	h := &handler{v: v, next: next, o: o, accessRulesOf: tokenAccessRules}
+	if o.ForwardHeaders && v.cfg.IncludeCatalog {
+		h.catalogs = newCatalogHeaders()
+	}
+	return h
 }
 
 type handler struct {
 	v    *Validator
 	next http.Handler
 	o    HandlerOptions
+	// accessRulesOf returns a token's access rules (tokenAccessRules).
+	accessRulesOf func(*identity.Token) ([]accessRule, bool)
+	// catalogs caches X-Service-Catalog values; nil when none is set.
+	catalogs *catalogHeaders
 }
 
 // ServeHTTP implements http.Handler.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	header := r.Header
-	if h.o.ForwardHeaders || h.o.DelayAuthDecision || spoofed(header) {
-		// The server's request is not ours to change: work on a copy.
-		header = header.Clone()
-		strip(header)
-	}
-	userToken := header.Get("X-Auth-Token")
+	in := r.Header
+	userToken := firstValue(in, "X-Auth-Token")
 	if userToken == "" {
-		userToken = header.Get("X-Storage-Token")
+		userToken = firstValue(in, "X-Storage-Token")
 	}
+	serviceToken := firstValue(in, "X-Service-Token")
 	id := &Identity{}
 
-	if svc := header.Get("X-Service-Token"); svc != "" {
-		tok, err := h.v.ValidateService(ctx, svc)
+	if serviceToken != "" {
+		tok, err := h.v.validateService(ctx, serviceToken)
 		if err != nil {
+			h.v.rejected(err)
 			if h.reject(w, r, err) {
 				return
 			}
@@ -83,7 +116,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	tok, err := h.v.validateUser(ctx, userToken, id.ServiceStatus == StatusConfirmed)
+	if err == nil {
+		err = h.checkAccessRules(tok, userToken, r, id.ServiceStatus == StatusConfirmed)
+	}
 	if err != nil {
+		h.v.rejected(err)
 		if h.reject(w, r, err) {
 			return
 		}
@@ -92,22 +129,30 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id.Status, id.Token = StatusConfirmed, tok
 	}
 
-	if h.o.ForwardHeaders || h.o.DelayAuthDecision {
-		header.Set("X-Identity-Status", id.Status.String())
-		if id.ServiceStatus != StatusNone {
-			header.Set("X-Service-Identity-Status", id.ServiceStatus.String())
+	header := in
+	if set := h.o.ForwardHeaders || h.o.DelayAuthDecision; set || needsRewrite(in) {
+		// The server's request is not ours to change: a copy, in one go.
+		extra := 0
+		if set {
+			extra = h.headerCount(id)
 		}
-	}
-	if h.o.ForwardHeaders {
-		setHeaders(header, "", id.Token)
-		setHeaders(header, "-Service", id.Service)
-		if t := id.Token; t != nil {
-			setLegacy(header, t)
+		hw := newHeaderWriter(in, extra)
+		if set {
+			h.setHeaders(&hw, id)
 		}
+		header = hw.h
 	}
 	r2 := r.WithContext(NewContext(ctx, id))
 	r2.Header = header
 	h.next.ServeHTTP(w, r2)
+}
+
+// firstValue is the first value of h's canonical key k, or "".
+func firstValue(h http.Header, k string) string {
+	if vv := h[k]; len(vv) > 0 {
+		return vv[0]
+	}
+	return ""
 }
 
 // reject logs err and, unless the decision is delayed, answers it. It
@@ -149,108 +194,102 @@ func (h *handler) reject(w http.ResponseWriter, r *http.Request, err error) bool
 	return true
 }
 
-// identityFields are keystonemiddleware's per-token headers, without
-// their "X" and optional "-Service" prefix.
-var identityFields = []string{
-	"-Domain-Id", "-Domain-Name",
-	"-Project-Id", "-Project-Name", "-Project-Domain-Id", "-Project-Domain-Name",
-	"-User-Id", "-User-Name", "-User-Domain-Id", "-User-Domain-Name",
-	"-Roles", "-System-Scope",
-}
-
-// stripped is every header a client could spoof: keystonemiddleware's
-// remove_auth_headers list, canonicalised.
-var stripped = func() map[string]struct{} {
-	m := map[string]struct{}{}
-	for _, h := range []string{
-		"X-Identity-Status", "X-Service-Identity-Status", "X-Service-Catalog", "X-Is-Admin-Project",
-		"X-Role", "X-User", "X-Tenant-Id", "X-Tenant-Name", "X-Tenant",
-	} {
-		m[textproto.CanonicalMIMEHeaderKey(h)] = struct{}{}
-	}
-	for _, p := range []string{"X", "X-Service"} {
-		for _, f := range identityFields {
-			m[textproto.CanonicalMIMEHeaderKey(p+f)] = struct{}{}
+// headerCount is at most how many headers setHeaders sets for id.
+func (h *handler) headerCount(id *Identity) int {
+	n := 3 // X-Identity-Status, X-Service-Identity-Status, X-Is-Admin-Project
+	if h.o.ForwardHeaders {
+		if id.Token != nil {
+			n += 18
+		}
+		if id.Service != nil {
+			n += 11
 		}
 	}
-	return m
-}()
-
-// isStripped reports whether k names a header to strip, whatever its case.
-func isStripped(k string) bool {
-	if _, ok := stripped[k]; ok {
-		return true
-	}
-	if len(k) < 2 || (k[0] != 'x' && k[0] != 'X') {
-		return false
-	}
-	_, ok := stripped[textproto.CanonicalMIMEHeaderKey(k)]
-	return ok
+	return n
 }
 
-// spoofed reports whether h holds a header to strip.
-func spoofed(h http.Header) bool {
-	for k := range h {
-		if isStripped(k) {
-			return true
-		}
+// setHeaders sets the identity headers of id on w.
+func (h *handler) setHeaders(w *headerWriter, id *Identity) {
+	w.set("X-Identity-Status", id.Status.String())
+	if id.ServiceStatus != StatusNone {
+		w.set("X-Service-Identity-Status", id.ServiceStatus.String())
 	}
-	return false
-}
-
-func strip(h http.Header) {
-	for k := range h {
-		if isStripped(k) {
-			delete(h, k)
-		}
-	}
-}
-
-// setHeaders sets the identity headers of t with prefix "" or "-Service".
-func setHeaders(h http.Header, prefix string, t *identity.Token) {
-	if t == nil {
+	// Never "True": see Handler. It is set on every request, the
+	// unauthenticated ones included, since oslo.context takes a missing
+	// header for "True".
+	w.set("X-Is-Admin-Project", "False")
+	if !h.o.ForwardHeaders {
 		return
 	}
-	set := func(name, v string) {
-		if v != "" {
-			h["X"+prefix+name] = []string{v}
+	if t := id.Token; t != nil {
+		roles := roleNames(t)
+		w.setIf("X-User-Id", t.User.ID)
+		w.setIf("X-User-Name", t.User.Name)
+		w.setIf("X-User-Domain-Id", t.User.Domain.ID)
+		w.setIf("X-User-Domain-Name", t.User.Domain.Name)
+		if p := t.Project; p != nil {
+			w.setIf("X-Project-Id", p.ID)
+			w.setIf("X-Project-Name", p.Name)
+			w.setIf("X-Project-Domain-Id", p.Domain.ID)
+			w.setIf("X-Project-Domain-Name", p.Domain.Name)
+			// The legacy aliases, as keystonemiddleware still sends them.
+			w.setIf("X-Tenant-Id", p.ID)
+			w.setIf("X-Tenant-Name", p.Name)
+			w.setIf("X-Tenant", p.Name)
+		}
+		if d := t.Domain; d != nil {
+			w.setIf("X-Domain-Id", d.ID)
+			w.setIf("X-Domain-Name", d.Name)
+		}
+		if t.System {
+			w.set("OpenStack-System-Scope", "all")
+		}
+		w.set("X-Roles", roles)
+		w.set("X-Role", roles)
+		w.setIf("X-User", t.User.Name)
+		if h.catalogs != nil {
+			w.setIf("X-Service-Catalog", h.catalogs.value(t))
 		}
 	}
-	set("-User-Id", t.User.ID)
-	set("-User-Name", t.User.Name)
-	set("-User-Domain-Id", t.User.Domain.ID)
-	set("-User-Domain-Name", t.User.Domain.Name)
-	if p := t.Project; p != nil {
-		set("-Project-Id", p.ID)
-		set("-Project-Name", p.Name)
-		set("-Project-Domain-Id", p.Domain.ID)
-		set("-Project-Domain-Name", p.Domain.Name)
-	}
-	if d := t.Domain; d != nil {
-		set("-Domain-Id", d.ID)
-		set("-Domain-Name", d.Name)
-	}
-	if t.System {
-		set("-System-Scope", "all")
-	}
-	h["X"+prefix+"-Roles"] = []string{roleNames(t)}
-}
-
-// setLegacy sets the deprecated aliases keystonemiddleware still sends.
-func setLegacy(h http.Header, t *identity.Token) {
-	h["X-User"] = []string{t.User.Name}
-	h["X-Role"] = []string{roleNames(t)}
-	if p := t.Project; p != nil {
-		h["X-Tenant-Id"] = []string{p.ID}
-		h["X-Tenant-Name"] = []string{p.Name}
-		h["X-Tenant"] = []string{p.Name}
+	if t := id.Service; t != nil {
+		w.setIf("X-Service-User-Id", t.User.ID)
+		w.setIf("X-Service-User-Name", t.User.Name)
+		w.setIf("X-Service-User-Domain-Id", t.User.Domain.ID)
+		w.setIf("X-Service-User-Domain-Name", t.User.Domain.Name)
+		if p := t.Project; p != nil {
+			w.setIf("X-Service-Project-Id", p.ID)
+			w.setIf("X-Service-Project-Name", p.Name)
+			w.setIf("X-Service-Project-Domain-Id", p.Domain.ID)
+			w.setIf("X-Service-Project-Domain-Name", p.Domain.Name)
+		}
+		if d := t.Domain; d != nil {
+			w.setIf("X-Service-Domain-Id", d.ID)
+			w.setIf("X-Service-Domain-Name", d.Name)
+		}
+		w.set("X-Service-Roles", roleNames(t))
 	}
 }
 
+// roleNames is keystonemiddleware's X-Roles value: the role names joined
+// with ",".
 func roleNames(t *identity.Token) string {
-	names := make([]string, len(t.Roles))
-	for i, r := range t.Roles {
-		names[i] = r.Name
+	switch len(t.Roles) {
+	case 0:
+		return ""
+	case 1:
+		return t.Roles[0].Name
 	}
-	return strings.Join(names, ",")
+	n := len(t.Roles) - 1
+	for _, r := range t.Roles {
+		n += len(r.Name)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, r := range t.Roles {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(r.Name)
+	}
+	return b.String()
 }

@@ -5,9 +5,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/textproto"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -152,75 +156,382 @@ func TestHandler(t *testing.T) {
 	}
 }
 
-// spoof is a header of every name keystonemiddleware removes, some in
-// non-canonical case as a hand-built request may have them.
-var spoof = map[string]string{
-	"X-Identity-Status": "Confirmed", "X-Service-Identity-Status": "Confirmed",
-	"X-Domain-Id": "evil", "X-Domain-Name": "evil",
-	"X-Project-Id": "evil", "X-Project-Name": "evil", "X-Project-Domain-Id": "evil", "X-Project-Domain-Name": "evil",
-	"X-User-Id": "evil", "X-User-Name": "admin", "X-User-Domain-Id": "evil", "X-User-Domain-Name": "evil",
-	"X-Roles": "admin", "X-Service-Catalog": "[]", "X-Is-Admin-Project": "True", "X-System-Scope": "all",
-	"X-Service-Domain-Id": "evil", "X-Service-Domain-Name": "evil",
-	"X-Service-Project-Id": "evil", "X-Service-Project-Name": "evil", "X-Service-Project-Domain-Id": "evil", "X-Service-Project-Domain-Name": "evil",
-	"X-Service-User-Id": "evil", "X-Service-User-Name": "evil", "X-Service-User-Domain-Id": "evil", "X-Service-User-Domain-Name": "evil",
-	"X-Service-Roles": "service", "X-Service-System-Scope": "all",
-	"X-Role": "admin", "X-User": "admin", "X-Tenant-Id": "evil", "X-Tenant-Name": "evil", "X-Tenant": "evil",
-	"x-roles": "admin", "X-USER-ID": "evil",
+// spoofNames are the canonical spellings of every identity header a
+// client must not pass: keystonemiddleware's remove_auth_headers list,
+// OpenStack-System-Scope and geostack's former X-System-Scope names. The
+// list is written out here rather than taken from the handler's, so that
+// the tests check the handler against it.
+func spoofNames() []string {
+	names := []string{
+		"X-Identity-Status", "X-Service-Identity-Status", "X-Service-Catalog", "X-Is-Admin-Project",
+		"X-Role", "X-User", "X-Tenant-Id", "X-Tenant-Name", "X-Tenant",
+		"Openstack-System-Scope", "X-System-Scope", "X-Service-System-Scope",
+	}
+	for _, p := range []string{"X", "X-Service"} {
+		for _, f := range []string{"-Domain-Id", "-Domain-Name", "-Project-Id", "-Project-Name", "-Project-Domain-Id",
+			"-Project-Domain-Name", "-User-Id", "-User-Name", "-User-Domain-Id", "-User-Domain-Name", "-Roles"} {
+			names = append(names, p+f)
+		}
+	}
+	return names
 }
 
-func TestSpoofedHeadersStripped(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
+// isSpoofName reports whether k is a spelling of a spoofNames name, as a
+// WSGI server folds names: case and '-' or '_' do not matter.
+func isSpoofName(k string) bool {
+	fold := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "-") }
+	for _, n := range spoofNames() {
+		if fold(n) == fold(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// spellings turn a canonical header name into the spellings a client may
+// send it in. A WSGI server folds them all into one HTTP_* key.
+var spellings = []struct {
+	name  string
+	spell func(string) string
+}{
+	{"canonical", func(k string) string { return k }},
+	{"lower", strings.ToLower},
+	{"upper", strings.ToUpper},
+	{"underscore", func(k string) string { return strings.ReplaceAll(k, "-", "_") }},
+	// What net/http's server makes of X_User_Id.
+	{"underscore, as net/http canonicalises it", func(k string) string {
+		return textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(k, "-", "_"))
+	}},
+	{"mixed", func(k string) string {
+		b := []byte(k)
+		for i, c := range b {
+			switch {
+			case c == '-' && i%2 == 0:
+				b[i] = '_'
+			case i%3 == 0:
+				b[i] = byte(unicode.ToUpper(rune(c)))
+			default:
+				b[i] = byte(unicode.ToLower(rune(c)))
+			}
+		}
+		return string(b)
+	}},
+}
+
+// forwardedGNC are the identity headers forwarded for gncu00000001's
+// project token.
+func forwardedGNC() map[string]string {
+	return map[string]string{
+		"X-Identity-Status": "Confirmed", "X-Is-Admin-Project": "False",
+		"X-User-Id": testserver.SeedID("user", "gncu00000001"), "X-User-Name": "gncu00000001",
+		"X-User-Domain-Id": testserver.SeedID("domain", "gnc"), "X-User-Domain-Name": "gnc",
+		"X-Project-Id": testserver.SeedID("project", "gnct00000001"), "X-Project-Name": "gnct00000001",
+		"X-Project-Domain-Id": testserver.SeedID("domain", "gnc"), "X-Project-Domain-Name": "gnc",
+		"X-Roles": "member,reader", "X-Role": "member,reader", "X-User": "gncu00000001",
+		"X-Tenant-Id": testserver.SeedID("project", "gnct00000001"), "X-Tenant-Name": "gnct00000001", "X-Tenant": "gnct00000001",
+	}
+}
+
+// spoofCases are the handler settings the spoofing tests run with, and
+// the identity headers the next handler must see.
+func spoofCases() []struct {
+	name  string
+	opts  HandlerOptions
+	token bool
+	want  map[string]string
+} {
+	return []struct {
 		name  string
 		opts  HandlerOptions
 		token bool
-		// want are the identity headers the next handler sees.
-		want map[string]string
+		want  map[string]string
 	}{
 		{name: "valid token", token: true, want: map[string]string{}},
-		{name: "delayed, no token", opts: HandlerOptions{DelayAuthDecision: true}, want: map[string]string{"X-Identity-Status": "Invalid"}},
-		{name: "forwarded headers", opts: HandlerOptions{ForwardHeaders: true}, token: true, want: map[string]string{
-			"X-Identity-Status": "Confirmed",
-			"X-User-Id":         testserver.SeedID("user", "gncu00000001"), "X-User-Name": "gncu00000001",
-			"X-User-Domain-Id": testserver.SeedID("domain", "gnc"), "X-User-Domain-Name": "gnc",
-			"X-Project-Id": testserver.SeedID("project", "gnct00000001"), "X-Project-Name": "gnct00000001",
-			"X-Project-Domain-Id": testserver.SeedID("domain", "gnc"), "X-Project-Domain-Name": "gnc",
-			"X-Roles": "member,reader", "X-Role": "member,reader", "X-User": "gncu00000001",
-			"X-Tenant-Id": testserver.SeedID("project", "gnct00000001"), "X-Tenant-Name": "gnct00000001", "X-Tenant": "gnct00000001",
-		}},
+		{name: "delayed, no token", opts: HandlerOptions{DelayAuthDecision: true},
+			want: map[string]string{"X-Identity-Status": "Invalid", "X-Is-Admin-Project": "False"}},
+		{name: "forwarded, delayed, no token", opts: HandlerOptions{DelayAuthDecision: true, ForwardHeaders: true},
+			want: map[string]string{"X-Identity-Status": "Invalid", "X-Is-Admin-Project": "False"}},
+		{name: "forwarded headers", opts: HandlerOptions{ForwardHeaders: true}, token: true, want: forwardedGNC()},
+	}
+}
+
+// identityHeaders are the headers of h the handler manages as identity
+// headers, in any spelling, by their spelling.
+func identityHeaders(h http.Header) map[string]string {
+	seen := map[string]string{}
+	for k, vv := range h {
+		if isSpoofName(k) {
+			seen[k] = strings.Join(vv, " | ")
+		}
+	}
+	return seen
+}
+
+// TestSpoofedHeadersStripped sends every identity header in every spelling
+// straight to the handler, as a Go server embedding it would: the next
+// handler sees only the headers the handler set.
+func TestSpoofedHeadersStripped(t *testing.T) {
+	t.Parallel()
+	for _, sp := range spellings {
+		for _, tt := range spoofCases() {
+			t.Run(sp.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				e := setup(t, setupOpts{})
+				var got http.Header
+				h := e.v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header }), tt.opts)
+				req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+				for _, n := range spoofNames() {
+					req.Header[sp.spell(n)] = []string{"evil"}
+				}
+				sent := len(req.Header)
+				if tt.token {
+					req.Header.Set("X-Auth-Token", e.issue(t, "gncu00000001").ID)
+				}
+				h.ServeHTTP(httptest.NewRecorder(), req)
+				if got == nil {
+					t.Fatal("next handler not called")
+				}
+				if diff := cmp.Diff(tt.want, identityHeaders(got)); diff != "" {
+					t.Errorf("identity headers (-want +got):\n%s", diff)
+				}
+				if len(req.Header) < sent {
+					t.Error("the server's request was modified")
+				}
+			})
+		}
+	}
+}
+
+// TestSpoofedHeadersThroughProxy puts the handler in a real server, in
+// front of httputil.ReverseProxy and a Go backend, and sends every
+// identity header in every spelling over HTTP: the backend sees only the
+// headers the handler set, none a client sent, and none is lost to a
+// Connection header naming it.
+func TestSpoofedHeadersThroughProxy(t *testing.T) {
+	t.Parallel()
+	type seen struct {
+		Status   int
+		Identity map[string]string
+		Token    []string
+		Other    string // X-Other, named hop-by-hop by the client
+	}
+	valid := func(e *env) string { return e.issue(t, "gncu00000001").ID }
+	for _, sp := range spellings {
+		for _, tt := range spoofCases() {
+			t.Run(sp.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				e := setup(t, setupOpts{})
+				var got seen
+				backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					got.Identity = identityHeaders(r.Header)
+					got.Token = r.Header["X-Auth-Token"]
+					got.Other = r.Header.Get("X-Other")
+				}))
+				t.Cleanup(backend.Close)
+				target, _ := url.Parse(backend.URL)
+				proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }}
+				front := httptest.NewServer(e.v.Handler(proxy, tt.opts))
+				t.Cleanup(front.Close)
+
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, front.URL+"/mail", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range spoofNames() {
+					req.Header[sp.spell(n)] = []string{"evil"}
+				}
+				// A Connection header naming identity headers (and one
+				// other, which the proxy must still drop).
+				req.Header["Connection"] = []string{sp.spell("X-Is-Admin-Project") + ", " + sp.spell("X-Identity-Status") +
+					", " + sp.spell("X-Roles") + ", X-Other"}
+				req.Header.Set("X-Other", "hop")
+				var tok string
+				if tt.token {
+					tok = valid(e)
+					req.Header.Set("X-Auth-Token", tok)
+					req.Header["X_Auth_Token"] = []string{"gAAAAABanother-token"}
+				}
+				resp, err := front.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				got.Status = resp.StatusCode
+				want := seen{Status: http.StatusOK, Identity: tt.want}
+				if tok != "" {
+					want.Token = []string{tok}
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("backend saw (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestTokenHeaders: a token is read from its canonical spelling only, and
+// passed on with the value validated alone.
+func TestTokenHeaders(t *testing.T) {
+	t.Parallel()
+	type result struct {
+		Code    int
+		User    string
+		Forward map[string][]string // the token headers the next handler saw
+	}
+	tests := []struct {
+		name    string
+		headers func(tok string) http.Header
+		want    func(tok string) result
+	}{
+		{
+			name:    "canonical",
+			headers: func(tok string) http.Header { return http.Header{"X-Auth-Token": {tok}} },
+			want: func(tok string) result {
+				return result{200, "gncu00000001", map[string][]string{"X-Auth-Token": {tok}}}
+			},
+		},
+		{
+			name:    "second value dropped",
+			headers: func(tok string) http.Header { return http.Header{"X-Auth-Token": {tok, "gAAAAABother"}} },
+			want: func(tok string) result {
+				return result{200, "gncu00000001", map[string][]string{"X-Auth-Token": {tok}}}
+			},
+		},
+		{
+			name: "other spellings dropped",
+			headers: func(tok string) http.Header {
+				return http.Header{"X-Auth-Token": {tok}, "X_auth_token": {"gAAAAABother"}, "x-service-token": {"gAAAAABother"}}
+			},
+			want: func(tok string) result {
+				return result{200, "gncu00000001", map[string][]string{"X-Auth-Token": {tok}}}
+			},
+		},
+		{
+			name:    "underscore spelling is not read",
+			headers: func(tok string) http.Header { return http.Header{"X_auth_token": {tok}} },
+			want:    func(string) result { return result{Code: 401} },
+		},
+		{
+			name:    "legacy X-Storage-Token",
+			headers: func(tok string) http.Header { return http.Header{"X-Storage-Token": {tok}} },
+			want: func(tok string) result {
+				return result{200, "gncu00000001", map[string][]string{"X-Storage-Token": {tok}}}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := setup(t, setupOpts{})
-			var tok string
-			if tt.token {
-				tok = e.issue(t, "gncu00000001").ID
-			}
-			var got http.Header
-			h := e.v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header }), tt.opts)
-			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
-			for k, v := range spoof {
-				req.Header[k] = []string{v}
-			}
-			if tok != "" {
-				req.Header.Set("X-Auth-Token", tok)
-			}
-			h.ServeHTTP(httptest.NewRecorder(), req)
-			if got == nil {
-				t.Fatal("next handler not called")
-			}
-			seen := map[string]string{}
-			for k := range got {
-				if isStripped(k) {
-					seen[k] = got.Get(k)
+			tok := e.issue(t, "gncu00000001").ID
+			var got result
+			h := e.v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if id, ok := FromContext(r.Context()); ok && id.Confirmed() {
+					got.User = id.Token.User.Name
 				}
+				got.Forward = map[string][]string{}
+				for k, vv := range r.Header {
+					if f := strings.ReplaceAll(strings.ToLower(k), "_", "-"); strings.HasSuffix(f, "-token") {
+						got.Forward[k] = vv
+					}
+				}
+			}), HandlerOptions{ForwardHeaders: true})
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+			req.Header = tt.headers(tok)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			got.Code = rec.Code
+			if diff := cmp.Diff(tt.want(tok), got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.want, seen); diff != "" {
-				t.Errorf("identity headers (-want +got):\n%s", diff)
+		})
+	}
+}
+
+// TestSetHeaders sets the forwarded headers of each kind of identity.
+func TestSetHeaders(t *testing.T) {
+	t.Parallel()
+	gnc := identity.DomainRef{ID: "d-gnc", Name: "gnc"}
+	user := identity.User{ID: "u1", Name: "gncu00000001", Domain: gnc}
+	service := &identity.Token{User: identity.User{ID: "u-nova", Name: "nova", Domain: identity.DomainRef{ID: "default", Name: "Default"}},
+		Project: &identity.Project{ID: "p-svc", Name: "service", Domain: identity.DomainRef{ID: "default", Name: "Default"}},
+		Roles:   []identity.Role{{Name: "service"}, {Name: "admin"}}}
+	tests := []struct {
+		name string
+		id   Identity
+		want map[string]string
+	}{
+		{
+			name: "project",
+			id: Identity{Status: StatusConfirmed, Token: &identity.Token{User: user,
+				Project: &identity.Project{ID: "p1", Name: "gnct00000001", Domain: gnc}, Roles: []identity.Role{{Name: "member"}}}},
+			want: map[string]string{
+				"X-Identity-Status": "Confirmed", "X-Is-Admin-Project": "False",
+				"X-User-Id": "u1", "X-User-Name": "gncu00000001", "X-User-Domain-Id": "d-gnc", "X-User-Domain-Name": "gnc",
+				"X-Project-Id": "p1", "X-Project-Name": "gnct00000001", "X-Project-Domain-Id": "d-gnc", "X-Project-Domain-Name": "gnc",
+				"X-Roles": "member", "X-Role": "member", "X-User": "gncu00000001",
+				"X-Tenant-Id": "p1", "X-Tenant-Name": "gnct00000001", "X-Tenant": "gnct00000001",
+			},
+		},
+		{
+			name: "domain",
+			id: Identity{Status: StatusConfirmed, Token: &identity.Token{User: user, Domain: &gnc,
+				Roles: []identity.Role{{Name: "admin"}, {Name: "member"}, {Name: "reader"}}}},
+			want: map[string]string{
+				"X-Identity-Status": "Confirmed", "X-Is-Admin-Project": "False",
+				"X-User-Id": "u1", "X-User-Name": "gncu00000001", "X-User-Domain-Id": "d-gnc", "X-User-Domain-Name": "gnc",
+				"X-Domain-Id": "d-gnc", "X-Domain-Name": "gnc",
+				"X-Roles": "admin,member,reader", "X-Role": "admin,member,reader", "X-User": "gncu00000001",
+			},
+		},
+		{
+			name: "unscoped: empty roles, as keystonemiddleware sends them",
+			id:   Identity{Status: StatusConfirmed, Token: &identity.Token{User: user}},
+			want: map[string]string{
+				"X-Identity-Status": "Confirmed", "X-Is-Admin-Project": "False",
+				"X-User-Id": "u1", "X-User-Name": "gncu00000001", "X-User-Domain-Id": "d-gnc", "X-User-Domain-Name": "gnc",
+				"X-Roles": "", "X-Role": "", "X-User": "gncu00000001",
+			},
+		},
+		{
+			name: "system",
+			id:   Identity{Status: StatusConfirmed, Token: &identity.Token{User: user, System: true, Roles: []identity.Role{{Name: "admin"}}}},
+			want: map[string]string{
+				"X-Identity-Status": "Confirmed", "X-Is-Admin-Project": "False", "OpenStack-System-Scope": "all",
+				"X-User-Id": "u1", "X-User-Name": "gncu00000001", "X-User-Domain-Id": "d-gnc", "X-User-Domain-Name": "gnc",
+				"X-Roles": "admin", "X-Role": "admin", "X-User": "gncu00000001",
+			},
+		},
+		{
+			name: "service token, no user token",
+			id:   Identity{Status: StatusInvalid, ServiceStatus: StatusConfirmed, Service: service},
+			want: map[string]string{
+				"X-Identity-Status": "Invalid", "X-Service-Identity-Status": "Confirmed", "X-Is-Admin-Project": "False",
+				"X-Service-User-Id": "u-nova", "X-Service-User-Name": "nova",
+				"X-Service-User-Domain-Id": "default", "X-Service-User-Domain-Name": "Default",
+				"X-Service-Project-Id": "p-svc", "X-Service-Project-Name": "service",
+				"X-Service-Project-Domain-Id": "default", "X-Service-Project-Domain-Name": "Default",
+				"X-Service-Roles": "service,admin",
+			},
+		},
+		{
+			name: "invalid service token",
+			id:   Identity{Status: StatusInvalid, ServiceStatus: StatusInvalid},
+			want: map[string]string{"X-Identity-Status": "Invalid", "X-Service-Identity-Status": "Invalid", "X-Is-Admin-Project": "False"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := &handler{o: HandlerOptions{ForwardHeaders: true}}
+			w := newHeaderWriter(http.Header{}, h.headerCount(&tt.id))
+			h.setHeaders(&w, &tt.id)
+			got := map[string]string{}
+			for k, vv := range w.h {
+				got[k] = strings.Join(vv, " | ")
 			}
-			if len(req.Header) < len(spoof) {
-				t.Error("the server's request was modified")
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}

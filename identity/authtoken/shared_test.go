@@ -119,6 +119,9 @@ func TestFleetOneValidation(t *testing.T) {
 	if st := shA.Stats(); st.Hits+shB.Stats().Hits != 1 {
 		t.Errorf("shared hits %d + %d, want 1 (the process that did not validate)", st.Hits, shB.Stats().Hits)
 	}
+	if sa, sb := a.Stats(), b.Stats(); sa.SharedHits+sb.SharedHits != 1 || sa.KeystoneValidations+sb.KeystoneValidations != 1 {
+		t.Errorf("Validator stats %+v and %+v; want one Keystone validation and one shared hit between them", sa, sb)
+	}
 }
 
 // TestSharedValidationRules: what is shared, and for how long.

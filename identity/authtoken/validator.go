@@ -2,13 +2,13 @@ package authtoken
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -16,6 +16,7 @@ import (
 	"github.com/geostack/geostack/domain"
 	"github.com/geostack/geostack/identity"
 	"github.com/geostack/geostack/internal/configerr"
+	"github.com/geostack/geostack/observe"
 	"github.com/geostack/geostack/region"
 	"github.com/geostack/geostack/tokencache"
 )
@@ -47,14 +48,12 @@ type Validator struct {
 	log     *slog.Logger
 	wwwAuth string // the WWW-Authenticate header value
 
-	stop    context.Context
-	stopNow context.CancelFunc
-	// overloaded and malformed count tokens turned away without a
-	// Keystone request.
-	overloaded, malformed atomic.Uint64
-	mu                    sync.Mutex // guards closed and wg.Add
-	closed                bool
-	inflight              sync.WaitGroup
+	stop     context.Context
+	stopNow  context.CancelFunc
+	stats    counters
+	mu       sync.Mutex // guards closed and wg.Add
+	closed   bool
+	inflight sync.WaitGroup
 }
 
 // entry is a validated token, trusted until until (never past its expiry).
@@ -75,7 +74,7 @@ func New(cfg Config) (*Validator, error) {
 	if v.resolver == nil {
 		rc := region.Config{Locations: locations(cfg.Domains[0]), Primary: cfg.Primary, Clock: cfg.Clock, Logger: cfg.Logger,
 			FailureThreshold: cfg.FailureThreshold, CoolDown: cfg.CoolDown, AttemptTimeout: cfg.AttemptTimeout,
-			ReplicationLag: cfg.ReplicationLag}
+			ReplicationLag: cfg.ReplicationLag, Observer: cfg.Observer}
 		if v.resolver, err = region.New(rc); err != nil {
 			return nil, endpointProblems(cfg.Domains[0], rc.Locations, err)
 		}
@@ -91,7 +90,7 @@ func New(cfg Config) (*Validator, error) {
 	}
 	v.wwwAuth = `Keystone uri="` + uri + `"`
 
-	c := identity.Client{Clock: cfg.Clock, HTTPClient: keystoneHTTPClient()}
+	c := identity.Client{Clock: cfg.Clock, HTTPClient: keystoneHTTPClient(cfg.TLSConfig)}
 	if cfg.Client != nil {
 		c = *cfg.Client
 		if c.Clock == nil {
@@ -102,7 +101,7 @@ func New(cfg Config) (*Validator, error) {
 	if err := v.serviceToken(cfg); err != nil {
 		return nil, err
 	}
-	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog}
+	v.opts = identity.ValidateOptions{NoCatalog: !cfg.IncludeCatalog, AccessRules: cfg.ServiceType != ""}
 	// Shared validations are kept apart by what they hold (with or without
 	// catalog) and by how long they are trusted: a validator with a short
 	// CacheTTL, so that revocations take effect quickly, never takes a
@@ -112,6 +111,11 @@ func New(cfg Config) (*Validator, error) {
 		v.variant = "catalog"
 	}
 	v.variant += "/ttl=" + cfg.CacheTTL.String()
+	if cfg.ServiceType != "" {
+		// Tokens with access rules are shared only among validators that
+		// enforce them.
+		v.variant += "/rules"
+	}
 
 	// Both sizes are positive by now, the one thing lru.New checks.
 	v.pos, _ = lru.New[key, *entry](cfg.CacheSize)
@@ -122,8 +126,8 @@ func New(cfg Config) (*Validator, error) {
 
 func userAuthURL(d domain.Domain, home, primary string) (string, error) {
 	for _, loc := range []string{home, primary} {
-		if ep, ok := d.AuthURLs(loc); ok && ep.UserAuthURL != "" {
-			return ep.UserAuthURL, nil
+		if ep, ok := d.AuthURLs(loc); ok && len(ep.Users()) > 0 {
+			return ep.Users()[0], nil
 		}
 	}
 	var l configerr.List
@@ -146,7 +150,7 @@ func (v *Validator) serviceToken(cfg Config) error {
 	own := cache == nil
 	if own {
 		var err error
-		if cache, err = tokencache.New(tokencache.Options{Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
+		if cache, err = tokencache.New(tokencache.Options{Clock: cfg.Clock, Logger: cfg.Logger, Observer: cfg.Observer}); err != nil {
 			return err
 		}
 	}
@@ -181,9 +185,10 @@ func (v *Validator) serviceToken(cfg Config) error {
 // it in a test.
 func (v *Validator) ServiceToken() identity.TokenSource { return v.service }
 
-// Close cancels the validations in flight and waits for them to end.
-// Afterwards Validate fails with ErrClosed on a cache miss. It is
-// idempotent and always returns nil.
+// Close cancels the validations in flight and waits for them to end,
+// then gives up what New built and closes Config.Closers. Afterwards
+// Validate fails with ErrClosed on a cache miss. It returns the Closers'
+// errors, joined, the first time, and nil afterwards.
 func (v *Validator) Close() error {
 	v.mu.Lock()
 	closed := v.closed
@@ -191,10 +196,17 @@ func (v *Validator) Close() error {
 	v.mu.Unlock()
 	v.stopNow()
 	v.inflight.Wait()
-	if !closed {
-		v.release()
+	if closed {
+		return nil
 	}
-	return nil
+	v.release()
+	var errs []error
+	for _, c := range v.cfg.Closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Validate reports whether token is a valid Keystone token of one of the
@@ -206,14 +218,36 @@ func (v *Validator) Close() error {
 // many callers ask about the same token at once; each caller waits on its
 // own ctx. Errors are *Error values; see the sentinels.
 func (v *Validator) Validate(ctx context.Context, token string) (*identity.Token, error) {
-	return v.validateUser(ctx, token, false)
+	tok, err := v.validateUser(ctx, token, false)
+	if err != nil {
+		return nil, v.rejected(err)
+	}
+	if _, restricted := tokenAccessRules(tok); restricted {
+		return nil, v.rejected(&Error{Kind: ErrAccessRules, Token: identity.TokenFingerprint(token),
+			Reason: "the token has access rules, which only Handler can check against a request"})
+	}
+	return tok, nil
 }
 
 // ValidateService validates an X-Service-Token: a valid token (of any
 // domain: service users live in the Default domain) carrying one of
 // Config.ServiceRoles.
 func (v *Validator) ValidateService(ctx context.Context, token string) (*identity.Token, error) {
-	tok, err := v.lookup(ctx, token, false)
+	tok, err := v.validateService(ctx, token)
+	if err != nil {
+		return nil, v.rejected(err)
+	}
+	return tok, nil
+}
+
+// validateService is ValidateService without counting a rejection.
+func (v *Validator) validateService(ctx context.Context, token string) (tok *identity.Token, err error) {
+	if v.cfg.Observer != nil { // observe.go
+		var end func(error)
+		ctx, end = v.observe(ctx, true)
+		defer func() { end(err) }()
+	}
+	tok, err = v.lookup(ctx, token, false)
 	if err != nil {
 		return nil, asService(err)
 	}
@@ -240,7 +274,12 @@ func asService(err error) error {
 // validateUser is Validate; allowExpired accepts a token past its expiry
 // within Keystone's allow_expired window, as keystonemiddleware does when a
 // valid service token comes with it.
-func (v *Validator) validateUser(ctx context.Context, token string, allowExpired bool) (*identity.Token, error) {
+func (v *Validator) validateUser(ctx context.Context, token string, allowExpired bool) (_ *identity.Token, err error) {
+	if v.cfg.Observer != nil { // observe.go
+		var end func(error)
+		ctx, end = v.observe(ctx, false)
+		defer func() { end(err) }()
+	}
 	tok, err := v.lookup(ctx, token, allowExpired)
 	if err != nil {
 		return nil, err
@@ -258,44 +297,63 @@ func (v *Validator) lookup(ctx context.Context, token string, allowExpired bool)
 		return nil, &Error{Kind: ErrMissing}
 	}
 	if !wellFormed(token, v.cfg.MaxTokenLength) {
-		v.malformed.Add(1)
+		v.stats.malformed.Add(1)
 		return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "malformed token (too long or not visible ASCII); not sent to Keystone"}
 	}
+	k, stripe := v.keys.keyAndStripe(token)
+	switch tok, from, err := v.cached(k, token, allowExpired); from {
+	case fromPositive:
+		stripe.hits.Add(1)
+		v.source(ctx, observe.SourceCache) // observe.go: what the Observer is told answered
+		return tok, err
+	case fromNegative:
+		v.stats.negativeHits.Add(1)
+		v.source(ctx, observe.SourceCache)
+		return tok, err
+	}
+	// Only a token that passed this check is ever cached: checking it
+	// after the cache keeps its decoding off the hit path.
 	if !v.cfg.AnyTokenFormat {
 		if _, ok := identity.TokenIssuedAt(token); !ok {
-			v.malformed.Add(1)
+			v.stats.malformed.Add(1)
 			return nil, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 				Reason: "not a Fernet or JWS token, which is all Keystone issues; not sent to Keystone (Config.AnyTokenFormat)"}
 		}
 	}
-	k := v.keys.key(token)
-	if tok, known, err := v.cached(k, token, allowExpired); known {
-		return tok, err
-	}
+	v.source(ctx, observe.SourceKeystone) // observe.go: what the Observer is told answered
+	v.stats.misses.Add(1)
 	return v.fetch(ctx, k, token, allowExpired)
 }
 
-// cached answers from the validation caches, if they know the token. It
-// reads them with Peek, which takes no exclusive lock: concurrent hits on
-// every core do not queue on the LRU's list. (Entries then leave in the
-// order they came, which their TTL bounds anyway.)
-func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identity.Token, known bool, err error) {
+// Where cached found its answer.
+const (
+	fromNowhere = iota
+	fromPositive
+	fromNegative
+)
+
+// cached answers from the validation caches, if they know the token, and
+// says which one did (fromNowhere: neither). It reads them with Peek,
+// which takes no exclusive lock: concurrent hits on every core do not
+// queue on the LRU's list. (Entries then leave in the order they came,
+// which their TTL bounds anyway.)
+func (v *Validator) cached(k key, token string, allowExpired bool) (tok *identity.Token, from int, err error) {
 	now := v.now()
 	if e, ok := v.pos.Peek(k); ok {
 		if now.Before(e.until) {
-			return e.tok, true, nil
+			return e.tok, fromPositive, nil
 		}
 		if !allowExpired && !now.Before(e.tok.Expiry) {
-			return nil, true, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
+			return nil, fromPositive, &Error{Kind: ErrExpired, Token: identity.TokenFingerprint(token),
 				Reason: "token expired at " + e.tok.Expiry.Format(time.RFC3339)}
 		}
 	}
 	if until, ok := v.neg.Peek(k); ok && !allowExpired && now.Before(until) {
-		return nil, true, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
+		return nil, fromNegative, &Error{Kind: ErrInvalidToken, Token: identity.TokenFingerprint(token),
 			Reason: "Keystone rejected the token recently (negative cache)"}
 	}
-	return nil, false, nil
+	return nil, fromNowhere, nil
 }
 
 // flight is one Keystone validation that callers wait for.
@@ -333,7 +391,7 @@ func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired
 			return nil, &Error{Kind: ErrClosed}
 		case len(v.flights) >= v.cfg.MaxValidations:
 			v.fmu.Unlock()
-			v.overloaded.Add(1)
+			v.stats.overloaded.Add(1)
 			return nil, &Error{Kind: ErrUnavailable, Token: identity.TokenFingerprint(token), RetryAfter: time.Second,
 				Reason: fmt.Sprintf("%d validations already in progress (Config.MaxValidations)", v.cfg.MaxValidations)}
 		}
@@ -344,6 +402,8 @@ func (v *Validator) fetch(ctx context.Context, k key, token string, allowExpired
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		v.flights[fk] = f
 		go v.fly(fctx, f, fk, k, token, allowExpired)
+	} else {
+		v.stats.coalesced.Add(1)
 	}
 	f.waiters++
 	v.fmu.Unlock()
@@ -387,7 +447,7 @@ func (v *Validator) fly(ctx context.Context, f *flight, fk string, k key, token 
 // validateRemote is a flight's work: the cache again (a flight that just
 // ended may have filled it), then the shared tier or Keystone.
 func (v *Validator) validateRemote(ctx context.Context, k key, token string, allowExpired bool) (*identity.Token, error) {
-	if tok, known, err := v.cached(k, token, allowExpired); known {
+	if tok, from, err := v.cached(k, token, allowExpired); from != fromNowhere {
 		return tok, err
 	}
 	if v.cfg.Shared == nil || allowExpired {
@@ -401,6 +461,7 @@ func (v *Validator) validateRemote(ctx context.Context, k key, token string, all
 		return nil, err
 	}
 	if shared {
+		v.stats.sharedHits.Add(1)
 		v.pos.Add(k, &entry{tok: tok, until: until})
 	}
 	return tok, nil
@@ -419,6 +480,7 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 	if err != nil {
 		return nil, time.Time{}, v.unavailable(fp, "no service token", err)
 	}
+	v.stats.keystone.Add(1)
 	tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
 	if errors.Is(err, identity.ErrUnauthorized) {
 		v.log.LogAttrs(ctx, slog.LevelInfo, "authtoken: Keystone rejected the service token; refreshing it once",
@@ -429,6 +491,7 @@ func (v *Validator) remote(ctx context.Context, k key, token string, allowExpire
 		if svc, err = v.service.Token(ctx); err != nil {
 			return nil, time.Time{}, v.unavailable(fp, "no service token after refresh", err)
 		}
+		v.stats.keystone.Add(1)
 		tok, err = v.resolver.Validate(ctx, v.cfg.Home, v.client, svc.ID, token, o)
 	}
 	now := v.now()
@@ -577,10 +640,14 @@ func endpointProblems(d domain.Domain, locs []region.Location, err error) error 
 const maxConnsPerKeystone = 8
 
 // keystoneHTTPClient is the Validator's HTTP client when Config.Client is
-// nil: its own transport, with a bound on connections per Keystone host.
-func keystoneHTTPClient() *http.Client {
+// nil: its own transport, with a bound on connections per Keystone host
+// and, if given, a copy of tlsConfig.
+func keystoneHTTPClient(tlsConfig *tls.Config) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxConnsPerHost = maxConnsPerKeystone
 	tr.MaxIdleConnsPerHost = maxConnsPerKeystone
+	if tlsConfig != nil {
+		tr.TLSClientConfig = tlsConfig.Clone()
+	}
 	return &http.Client{Transport: tr}
 }

@@ -2,7 +2,10 @@ package authtoken
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -621,6 +624,12 @@ func TestConfigErrors(t *testing.T) {
 			c.Clock = clock.NewManual(clockStart)
 			c.Client = &identity.Client{Clock: clock.NewManual(clockStart)}
 		}, want: []string{"clock"}},
+		{name: "Client and TLSConfig", cfg: func(_ *testing.T, c *Config) {
+			c.Client, c.TLSConfig = &identity.Client{}, &tls.Config{}
+		}, want: []string{"tls_config"}},
+		{name: "nil Closers", cfg: func(_ *testing.T, c *Config) {
+			c.Closers = []io.Closer{nil, (*os.File)(nil)}
+		}, want: []string{"closers[0]", "closers[1]"}},
 		{name: "home not a location", cfg: func(_ *testing.T, c *Config) { c.Home = "SG" },
 			want: []string{"home"}},
 		{name: "no user_auth_url at home or primary", cfg: func(_ *testing.T, c *Config) {

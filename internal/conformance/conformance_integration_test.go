@@ -399,6 +399,12 @@ func TestIntegrationConformance(t *testing.T) {
 		{"GET /v3/auth/catalog", func(s *side, tk tokens) request {
 			return request{method: http.MethodGet, path: "/auth/catalog", token: tk.member}
 		}, nil},
+		{"GET /v3/domains?name=", func(s *side, tk tokens) request {
+			return request{method: http.MethodGet, path: "/domains?name=" + s.prefix, token: tk.admin}
+		}, nil},
+		{"GET /v3/domains/{id}", func(s *side, tk tokens) request {
+			return request{method: http.MethodGet, path: "/domains/" + s.productDom, token: tk.admin}
+		}, nil},
 		{"POST /v3/users", func(s *side, tk tokens) request {
 			return request{method: http.MethodPost, path: "/users", token: tk.admin, body: map[string]any{"user": map[string]any{
 				"name": s.prefix + "uconf" + suffix, "domain_id": s.productDom, "password": "conformance-" + suffix,

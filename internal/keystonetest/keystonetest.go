@@ -238,30 +238,40 @@ func ReadFile(path string) (*Env, error) {
 // description's values, which include passwords.
 func Parse(b []byte) (*Env, error) {
 	var env Env
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&env); err != nil {
-		// The decoder's message may quote the input, which holds secrets.
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, errors.New("keystonetest: description is truncated")
-		}
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) {
-			return nil, fmt.Errorf("keystonetest: description is not JSON (offset %d)", syn.Offset)
-		}
-		var typ *json.UnmarshalTypeError
-		if errors.As(err, &typ) {
-			return nil, fmt.Errorf("keystonetest: description field %q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
-		}
-		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return nil, fmt.Errorf("keystonetest: description has unknown field %s", field)
-		}
-		return nil, errors.New("keystonetest: description cannot be decoded")
+	if err := decodeStrict(b, "description", &env); err != nil {
+		return nil, err
 	}
 	if err := env.validate(); err != nil {
 		return nil, err
 	}
 	return &env, nil
+}
+
+// decodeStrict decodes the JSON description b, called what in errors,
+// into v, refusing unknown fields. Its errors never quote the input:
+// json's own messages may, and descriptions hold passwords.
+func decodeStrict(b []byte, what string, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("keystonetest: %s is truncated", what)
+	}
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Errorf("keystonetest: %s is not JSON (offset %d)", what, syn.Offset)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return fmt.Errorf("keystonetest: %s field %q: want %s, got JSON %s", what, typ.Field, typ.Type, typ.Value)
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Errorf("keystonetest: %s has unknown field %s", what, field)
+	}
+	return fmt.Errorf("keystonetest: %s cannot be decoded", what)
 }
 
 func (e *Env) validate() error {

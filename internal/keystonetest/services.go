@@ -1,13 +1,9 @@
 package keystonetest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 	"testing"
 )
 
@@ -201,24 +197,8 @@ func ReadServicesFile(path string) (*Services, error) {
 // unknown fields, so that Services keeps mirroring what the script writes.
 func ParseServices(b []byte) (*Services, error) {
 	var s Services
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, errors.New("keystonetest: services description is truncated")
-		}
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) {
-			return nil, fmt.Errorf("keystonetest: services description is not JSON (offset %d)", syn.Offset)
-		}
-		var typ *json.UnmarshalTypeError
-		if errors.As(err, &typ) {
-			return nil, fmt.Errorf("keystonetest: services description field %q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
-		}
-		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return nil, fmt.Errorf("keystonetest: services description has unknown field %s", field)
-		}
-		return nil, errors.New("keystonetest: services description cannot be decoded")
+	if err := decodeStrict(b, "services description", &s); err != nil {
+		return nil, err
 	}
 	if err := s.validate(); err != nil {
 		return nil, err

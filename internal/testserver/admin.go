@@ -274,3 +274,48 @@ func (s *Server) serveProjects(w http.ResponseWriter, r *http.Request, loc, base
 		methodNotAllowed(w)
 	}
 }
+
+func domainJSON(d Domain, baseURL string) map[string]any {
+	return map[string]any{
+		"id": d.ID, "name": d.Name, "description": "", "enabled": true, "tags": []string{}, "options": map[string]any{},
+		"links": map[string]string{"self": baseURL + "/v3/domains/" + d.ID},
+	}
+}
+
+// serveDomains is GET /v3/domains/{id} and GET /v3/domains?name=…, for
+// any valid token: enough for clients that look a domain up by name.
+func (s *Server) serveDomains(w http.ResponseWriter, r *http.Request, loc, baseURL, id string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w)
+		return
+	}
+	if _, ok := s.caller(w, r, loc, baseURL); !ok {
+		return
+	}
+	vis := s.visibility(loc)
+	if id != "" {
+		d, ok := s.st.domain(id, false, vis)
+		if !ok || strings.Contains(id, "/") {
+			keystoneError(w, http.StatusNotFound, "Could not find domain: "+id+".")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"domain": domainJSON(d, baseURL)})
+		return
+	}
+	list := []any{}
+	if name := r.URL.Query().Get("name"); name != "" {
+		if d, ok := s.st.domain(name, true, vis); ok {
+			list = append(list, domainJSON(d, baseURL))
+		}
+	} else {
+		s.st.mu.RLock()
+		for _, d := range s.st.domains {
+			if vis.sees(d.created) {
+				list = append(list, domainJSON(d.v, baseURL))
+			}
+		}
+		s.st.mu.RUnlock()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"domains": list,
+		"links": map[string]any{"self": baseURL + "/v3/domains", "previous": nil, "next": nil}})
+}

@@ -37,17 +37,20 @@ func (s *Server) buildCatalog(w *World) []catalogEntry {
 		svcs = append(svcs, svc{"block-storage", "cinder", "/volume/v3/" + projectTemplate})
 	}
 	var out []catalogEntry
+	// As scripts/keystone-seed.py builds the real one: each location is a
+	// parent region (JP above TYO1 and OSA1) holding only the identity
+	// endpoints of its own Keystone; the service endpoints are in the
+	// child regions.
 	identity := catalogEntry{ID: SeedID("service", "identity"), Type: "identity", Name: "keystone"}
-	for _, region := range s.regionOrder {
-		loc := s.regionLoc[region]
+	for _, loc := range s.locOrder {
 		for _, iface := range []string{"public", "internal", "admin"} {
 			u := s.AuthURL(loc)
 			if iface == "admin" {
 				u = s.AdminAuthURL(loc)
 			}
 			identity.Endpoints = append(identity.Endpoints, catalogEndpoint{
-				ID: SeedID("endpoint", "identity/"+region+"/"+iface), Interface: iface,
-				Region: region, RegionID: region, URL: u,
+				ID: SeedID("endpoint", "identity/"+loc+"/"+iface), Interface: iface,
+				Region: loc, RegionID: loc, URL: u,
 			})
 		}
 	}

@@ -47,8 +47,8 @@ func (t Target) String() string {
 
 // Fault is what goes wrong at a Target. The zero Fault is no fault. When a
 // location-wide Fault and an endpoint Fault both apply, flags combine,
-// latencies add up, and the endpoint's Status, OversizedBody and ClockSkew
-// win when set.
+// latencies add up, and the endpoint's Status, RetryAfter, OversizedBody,
+// ClockSkew and image data faults win when set.
 type Fault struct {
 	// Down makes the target unreachable. For a location target the listener
 	// is really closed, so clients get "connection refused", and reopened on
@@ -79,6 +79,31 @@ type Fault struct {
 	// expires_at of tokens it issues, and the "now" it validates expiry
 	// against. Keystone targets only.
 	ClockSkew time.Duration
+
+	// The image data faults apply to Service("image", region) targets, in
+	// the middle of a stream: what a location-wide Fault cannot express.
+
+	// DropDownloadAfter, if positive, closes the connection of each image
+	// data download (GET /v2/images/{id}/file, and the web share) after
+	// this many bytes of the body.
+	DropDownloadAfter int64
+	// CorruptDownloadAfter, if positive, flips the bits of the byte that
+	// follows the first CorruptDownloadAfter bytes of each image data
+	// download.
+	CorruptDownloadAfter int64
+	// UploadStatus, if non-zero, fails each image data upload (PUT
+	// /v2/images/{id}/file) after UploadStatusAfter bytes: the rest of the
+	// body is read and dropped, then the upload is answered with this
+	// status in Glance's error body, and the image goes back to queued, as
+	// Glance restores it after a failed upload. (Reading to the end lets
+	// the client see the answer rather than a connection reset.)
+	UploadStatus      int
+	UploadStatusAfter int64
+	// CorruptUploadAfter, if positive, flips the bits of the byte that
+	// follows the first CorruptUploadAfter bytes of each image data upload
+	// as it is received: the image becomes active with hashes of data
+	// other than those sent.
+	CorruptUploadAfter int64
 }
 
 // SetFault sets (replaces) the Fault at t. Setting a Fault with Down at a
@@ -143,6 +168,18 @@ func (s *Server) effectiveFault(t Target, loc string) Fault {
 	}
 	if e.ClockSkew != 0 {
 		f.ClockSkew = e.ClockSkew
+	}
+	if e.DropDownloadAfter != 0 {
+		f.DropDownloadAfter = e.DropDownloadAfter
+	}
+	if e.CorruptDownloadAfter != 0 {
+		f.CorruptDownloadAfter = e.CorruptDownloadAfter
+	}
+	if e.UploadStatus != 0 {
+		f.UploadStatus, f.UploadStatusAfter = e.UploadStatus, e.UploadStatusAfter
+	}
+	if e.CorruptUploadAfter != 0 {
+		f.CorruptUploadAfter = e.CorruptUploadAfter
 	}
 	if e.RetryAfter != 0 {
 		f.RetryAfter = e.RetryAfter

@@ -30,6 +30,7 @@ type token struct {
 	expiresAt time.Time
 	auditIDs  []string
 	appCredID string
+	location  string // where it was issued
 	revoked   atomic.Bool
 }
 
@@ -102,6 +103,8 @@ func (s *Server) serveKeystone(w http.ResponseWriter, r *http.Request, loc, base
 		s.getCatalog(w, r, loc, baseURL)
 	case rest == "/v3/regions" || strings.HasPrefix(rest, "/v3/regions/"):
 		s.getRegions(w, r, loc, baseURL, strings.TrimPrefix(strings.TrimPrefix(rest, "/v3/regions"), "/"))
+	case rest == "/v3/domains" || strings.HasPrefix(rest, "/v3/domains/"):
+		s.serveDomains(w, r, loc, baseURL, strings.TrimPrefix(strings.TrimPrefix(rest, "/v3/domains"), "/"))
 	case rest == "/v3/users" || strings.HasPrefix(rest, "/v3/users/"):
 		s.serveUsers(w, r, loc, baseURL, strings.TrimPrefix(strings.TrimPrefix(rest, "/v3/users"), "/"))
 	case rest == "/v3/projects" || strings.HasPrefix(rest, "/v3/projects/"):
@@ -277,6 +280,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, loc, baseURL
 		}
 	}
 	t.id = newTokenID(s.keystoneNow(loc))
+	t.location = loc
 	s.tokens.Store(t.id, t)
 	s.sweepTokens(t.issuedAt)
 	s.ctr.issue(user.ID, user.Name, loc)
@@ -381,7 +385,7 @@ func (s *Server) lookupToken(id, loc string, allowExpired bool) (*token, bool) {
 		return nil, false
 	}
 	t := v.(*token)
-	if t.revoked.Load() {
+	if t.revoked.Load() || s.opts.SeparateKeys && t.location != loc {
 		return nil, false
 	}
 	now := s.keystoneNow(loc)

@@ -39,6 +39,31 @@ type Options struct {
 	// BlockStorageAlias adds a "block-storage" catalog entry next to
 	// "volumev3", with the same endpoints.
 	BlockStorageAlias bool
+
+	// DiscardImageData makes Glance keep no uploaded or imported image
+	// data: an upload is still read to the end, hashed and counted, and
+	// the image becomes active with its size and hashes, but a download of
+	// it answers 410 Gone. It lets tests and benchmarks move gigabytes
+	// without holding them in memory. Seeded images keep their data.
+	DiscardImageData bool
+	// ImageHashAlgos maps a region to the hashing algorithm of its Glance
+	// (hashing_algorithm: "sha256", "sha384", "sha512", "sha1", "md5",
+	// "sha3_256", "sha3_512"); a region not listed uses sha512, Glance's
+	// default.
+	ImageHashAlgos map[string]string
+	// ImportMethods maps a region to the import methods its Glance offers
+	// (GET /v2/info/import); a region not listed offers glance-direct,
+	// web-download and copy-image, as the real Glance instances of CI do,
+	// and an empty list offers none. Only web-download is carried out.
+	ImportMethods map[string][]string
+	// SeparateKeys gives every location Fernet keys of its own: a token is
+	// known only at the location that issued it, to its Keystone and to
+	// the services of its regions, as in a deployment that does not share
+	// keys between locations.
+	SeparateKeys bool
+	// ExternalKeystone, if set, makes the services validate tokens at a
+	// Keystone outside the Server (a real one) instead of at its own.
+	ExternalKeystone *ExternalKeystone
 }
 
 // Server is a running fake cloud. Its methods are safe for concurrent use.
@@ -66,9 +91,12 @@ type Server struct {
 	faults  map[Target]Fault
 
 	ctr counters
+	ext *external // nil: the services trust the Server's own Keystone
 
 	novaMu  sync.RWMutex
 	servers map[string]*novaServer // server id -> server
+
+	glance *glance
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -162,7 +190,21 @@ func Start(opts Options) (*Server, error) {
 		s.Close()
 		return nil, fmt.Errorf("testserver: primary %q is not a location", s.primary)
 	}
+	if opts.ExternalKeystone != nil {
+		ext, err := newExternal(*opts.ExternalKeystone, s.clock.Now, s.locOrder)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.ext = ext
+	}
 	s.st = newStore(w, s.primary)
+	g, err := newGlance(opts, s.regionOrder, w.Images)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.glance = g
 	s.tmpl = s.buildCatalog(w)
 	for _, name := range s.locOrder {
 		loc := s.locs[name]
@@ -240,6 +282,9 @@ func (s *Server) Close() {
 			}
 			loc.mu.Unlock()
 		}
+		if s.glance != nil {
+			s.glance.close()
+		}
 	})
 }
 
@@ -298,6 +343,25 @@ func (s *Server) DomainAdminAuthURL(domain, location string) string {
 	return s.URL(location) + "/d/" + domain + "/identity-admin/v3"
 }
 
+// ImageShareURL returns the base URL of a region's image web share, such
+// as "http://127.0.0.1:PORT/TYO1/image-share": the data of the region's
+// active image ID is at ImageShareURL(region)+"/"+ID, without a token, as
+// an operator's web share of the Glance store serves it for the other
+// regions' web-download imports. The region's image faults apply to it.
+// It panics for an unknown region.
+func (s *Server) ImageShareURL(region string) string {
+	loc, ok := s.regionLoc[region]
+	if !ok {
+		panic(fmt.Sprintf("testserver: unknown region %q", region))
+	}
+	return s.URL(loc) + "/" + region + "/image-share"
+}
+
+// WaitImports blocks until every image import accepted so far (a 202 to
+// POST /v2/images/{id}/import) has finished, so that a test can look at
+// the result without polling.
+func (s *Server) WaitImports() { s.glance.imports.wait(false) }
+
 func (s *Server) loc(name string) *location {
 	l, ok := s.locs[name]
 	if !ok {
@@ -333,6 +397,8 @@ func (s *Server) handler(locName string) http.Handler {
 			iface, p = "internal", strings.TrimPrefix(p, "/internal")
 		case strings.HasPrefix(p, "/admin/"):
 			iface, p = "admin", strings.TrimPrefix(p, "/admin")
+		default:
+			iface, p = regionInterfacePath(p)
 		}
 		parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
 		if len(parts) >= 2 && s.regionLoc[parts[0]] == locName {
@@ -340,6 +406,14 @@ func (s *Server) handler(locName string) http.Handler {
 			rest := ""
 			if len(parts) == 3 {
 				rest = "/" + parts[2]
+			}
+			if svc == "image-share" && iface == "public" && len(parts) == 3 && !strings.Contains(parts[2], "/") {
+				t := Service("image", region)
+				s.ctr.request(t, locName)
+				s.withFaults(w, r, t, locName, func(w http.ResponseWriter, r *http.Request) {
+					s.serveImageShare(w, r, region, parts[2])
+				})
+				return
 			}
 			if st, ok := serviceTypes[svc]; ok {
 				t := Service(st, region)

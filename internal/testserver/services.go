@@ -12,21 +12,27 @@ import (
 	"time"
 )
 
-// maxPageLimit is the page size used when a list request gives no limit,
-// and the largest one honoured, as the services' max_limit.
+// maxPageLimit is the largest page size honoured, as the services'
+// max_limit (Glance's api_limit_max), and the page size Nova, Cinder and
+// Neutron use when a list request gives no limit.
 const maxPageLimit = 1000
+
+// glanceDefaultLimit is the page size Glance uses when a list request gives
+// no limit (its limit_param_default).
+const glanceDefaultLimit = 25
 
 // serviceReq is one authenticated service request.
 type serviceReq struct {
-	tok     *token
-	admin   bool
-	region  string
-	base    string // absolute URL of the service root, e.g. http://h/TYO1/compute
-	rest    string // path after the API version prefix
-	query   url.Values
-	limit   int
-	marker  string
-	badPage bool
+	tok    *token
+	admin  bool
+	region string
+	base   string // absolute URL of the service root, e.g. http://h/TYO1/compute
+	rest   string // path after the API version prefix
+	query  url.Values
+	raw    string // the raw query, whose order the services keep in links
+	limit  int
+	marker string
+	micro  microversion // the compute microversion asked for
 }
 
 func (s *Server) serveService(w http.ResponseWriter, r *http.Request, svcType, region, iface, base, rest string) {
@@ -43,12 +49,8 @@ func (s *Server) serveService(w http.ResponseWriter, r *http.Request, svcType, r
 		serviceError(w, http.StatusNotFound, "The resource could not be found.")
 		return
 	}
-	loc := s.regionLoc[region]
-	id := r.Header.Get("X-Auth-Token")
-	t, ok := s.lookupToken(id, loc, false)
-	if id == "" || !ok {
-		w.Header().Set("WWW-Authenticate", `Keystone uri="`+s.AuthURL(loc)+`"`)
-		keystoneError(w, http.StatusUnauthorized, msgAuthRequired)
+	t, ok := s.serviceCaller(w, r, s.regionLoc[region])
+	if !ok {
 		return
 	}
 	if t.projectID == "" {
@@ -57,14 +59,28 @@ func (s *Server) serveService(w http.ResponseWriter, r *http.Request, svcType, r
 	}
 	q := r.URL.Query()
 	sr := &serviceReq{tok: t, admin: hasRole(t, RoleAdmin), region: region, base: base,
-		rest: strings.TrimPrefix(rest, prefix), query: q, limit: maxPageLimit, marker: q.Get("marker")}
+		rest: strings.TrimPrefix(rest, prefix), query: q, raw: r.URL.RawQuery, limit: maxPageLimit, marker: q.Get("marker")}
+	if svcType == "image" {
+		sr.limit = glanceDefaultLimit
+		w = glanceWriter{w, acceptsJSON(r)}
+	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
-		if err != nil || n < 0 {
+		switch {
+		case svcType == "image" && err != nil:
+			glanceError(w, http.StatusBadRequest, "limit param must be an integer")
+			return
+		case svcType == "image" && n < 0:
+			glanceError(w, http.StatusBadRequest, "limit param must be positive")
+			return
+		case err != nil || n < 0:
 			serviceError(w, http.StatusBadRequest, "limit must be a non-negative integer.")
 			return
 		}
 		sr.limit = min(n, maxPageLimit)
+	}
+	if svcType == "compute" {
+		sr.micro = computeMicroversion(r.Header)
 	}
 	switch svcType {
 	case "compute":
@@ -102,9 +118,26 @@ func writeVersions(w http.ResponseWriter, svcType, base string, single bool) {
 	writeJSON(w, http.StatusMultipleChoices, map[string]any{"versions": []any{doc}})
 }
 
+// novaError writes Nova's fault body, which Nova sends with a charset in
+// its Content-Type, unlike its other answers and Cinder's faults.
+func novaError(w http.ResponseWriter, status int, msg string) {
+	b, err := json.Marshal(faultBody(status, msg))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
 // serviceError writes a nova/cinder-style fault body, e.g.
 // {"itemNotFound":{"code":404,"message":"…"}}.
 func serviceError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, faultBody(status, msg))
+}
+
+func faultBody(status int, msg string) map[string]any {
 	key := map[int]string{
 		http.StatusBadRequest: "badRequest", http.StatusForbidden: "forbidden",
 		http.StatusNotFound: "itemNotFound", http.StatusConflict: "conflictingRequest",
@@ -112,7 +145,7 @@ func serviceError(w http.ResponseWriter, status int, msg string) {
 	if key == "" {
 		key = "computeFault"
 	}
-	writeJSON(w, status, map[string]any{key: map[string]any{"code": status, "message": msg}})
+	return map[string]any{key: map[string]any{"code": status, "message": msg}}
 }
 
 // paginate returns the page after marker of at most limit items, and
@@ -127,23 +160,147 @@ func paginate[T any](items []T, id func(T) string, limit int, marker string) (pa
 		}
 		start = i + 1
 	}
+	return pageFrom(items, start, limit)
+}
+
+// pageFrom returns the page of at most limit items from start, and whether
+// a next link is due: the page is full, so a listing whose last page is
+// full ends with an empty one, as with every real service.
+func pageFrom[T any](items []T, start, limit int) (page []T, next bool, ok bool) {
 	end := min(start+limit, len(items))
 	page = items[start:end]
 	return page, limit > 0 && len(page) == limit, true
 }
 
-// nextLink returns the absolute URL of the page after marker.
-func nextLink(path string, q url.Values, limit int, marker string) string {
+// nextLink returns Neutron's absolute URL of the page after marker: the
+// request's parameters, sorted, with the marker set.
+func nextLink(path string, q url.Values, marker string) string {
 	nq := url.Values{}
 	for k, v := range q {
 		nq[k] = slices.Clone(v)
 	}
-	nq.Set("limit", strconv.Itoa(limit))
 	nq.Set("marker", marker)
 	return path + "?" + nq.Encode()
 }
 
+// queryPair is one parameter of a raw query, decoded.
+type queryPair struct{ k, v string }
+
+// queryPairs decodes a raw query in its order, skipping what does not
+// decode.
+func queryPairs(raw string) []queryPair {
+	var out []queryPair
+	for kv := range strings.SplitSeq(raw, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		k, err1 := url.QueryUnescape(k)
+		v, err2 := url.QueryUnescape(v)
+		if err1 == nil && err2 == nil {
+			out = append(out, queryPair{k, v})
+		}
+	}
+	return out
+}
+
+func encodePairs(ps []queryPair) string {
+	var b strings.Builder
+	for _, p := range ps {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(p.k) + "=" + url.QueryEscape(p.v))
+	}
+	return b.String()
+}
+
+// glanceQuery re-encodes a raw query as Glance builds its links from it:
+// in its order, one value per parameter (the last, at the place of the
+// first), without the marker.
+func glanceQuery(raw string) string {
+	var out []queryPair
+	for _, p := range queryPairs(raw) {
+		if p.k == "marker" {
+			continue
+		}
+		if i := slices.IndexFunc(out, func(o queryPair) bool { return o.k == p.k }); i >= 0 {
+			out[i].v = p.v
+			continue
+		}
+		out = append(out, p)
+	}
+	return encodePairs(out)
+}
+
+// cinderQuery re-encodes a raw query as Cinder builds its next links from
+// it: in its order, without the marker.
+func cinderQuery(raw string) string {
+	ps := slices.DeleteFunc(queryPairs(raw), func(p queryPair) bool { return p.k == "marker" })
+	return encodePairs(ps)
+}
+
+// withMarker appends marker to a re-encoded query.
+func withMarker(q, marker string) string {
+	if q != "" {
+		q += "&"
+	}
+	return q + "marker=" + url.QueryEscape(marker)
+}
+
+// novaNextLink returns Nova's absolute URL of the page after marker: the
+// request's parameters sorted by name, the marker in its place among them
+// if the request had one, else last.
+func novaNextLink(path, raw, marker string) string {
+	ps := queryPairs(raw)
+	slices.SortStableFunc(ps, func(a, b queryPair) int { return cmp.Compare(a.k, b.k) })
+	if i := slices.IndexFunc(ps, func(p queryPair) bool { return p.k == "marker" }); i >= 0 {
+		ps[i].v = marker
+	} else {
+		ps = append(ps, queryPair{"marker", marker})
+	}
+	return path + "?" + encodePairs(ps)
+}
+
 func link(rel, href string) map[string]string { return map[string]string{"rel": rel, "href": href} }
+
+// microversion is a compute API microversion, 2.x.
+type microversion int
+
+// computeMicroversion reads the microversion a compute request asks for;
+// without one, Nova serves 2.1.
+func computeMicroversion(h http.Header) microversion {
+	v := h.Get("X-OpenStack-Nova-API-Version")
+	if s, ok := strings.CutPrefix(h.Get("OpenStack-API-Version"), "compute "); ok {
+		v = s
+	}
+	if minor, ok := strings.CutPrefix(strings.TrimSpace(v), "2."); ok {
+		if n, err := strconv.Atoi(minor); err == nil {
+			return microversion(n)
+		}
+	}
+	return 1
+}
+
+// hasAccess reports whether project may use a private flavor or volume
+// type whose access list is access.
+func hasAccess(access []string, project string) bool { return slices.Contains(access, project) }
+
+// publicFilter applies Nova's and Cinder's is_public rule: members always
+// get the public items and the private ones their project has access to;
+// admins get those by default, only the private ones for "false" and every
+// item for "none".
+func publicFilter(isPublic bool, access []string, project string, admin bool, param string) bool {
+	if admin {
+		switch strings.ToLower(param) {
+		case "false":
+			return !isPublic
+		case "none":
+			return true
+		}
+	}
+	return isPublic || hasAccess(access, project)
+}
 
 // Nova.
 
@@ -163,61 +320,69 @@ func (s *Server) serveNova(w http.ResponseWriter, r *http.Request, sr *serviceRe
 	case parts[0] == "flavors" && len(parts) == 2 && parts[1] == "detail" && get:
 		s.listFlavors(w, sr, true)
 	case parts[0] == "flavors" && len(parts) == 2 && get:
+		// Nova finds a private flavor only for the projects with access.
 		for _, f := range s.st.flavors {
-			if f.ID == parts[1] {
-				writeJSON(w, http.StatusOK, map[string]any{"flavor": flavorJSON(f, sr.base, true)})
+			if f.ID == parts[1] && (f.IsPublic || sr.admin || hasAccess(f.Access, sr.tok.projectID)) {
+				writeJSON(w, http.StatusOK, map[string]any{"flavor": flavorJSON(f, sr.base, true, sr.micro)})
 				return
 			}
 		}
-		serviceError(w, http.StatusNotFound, "Flavor "+parts[1]+" could not be found.")
+		novaError(w, http.StatusNotFound, "Flavor "+parts[1]+" could not be found.")
+	case parts[0] == "flavors" && len(parts) == 3 && parts[2] == "os-extra_specs" && get:
+		for _, f := range s.st.flavors {
+			if f.ID == parts[1] {
+				writeJSON(w, http.StatusOK, map[string]any{"extra_specs": map[string]string{}})
+				return
+			}
+		}
+		novaError(w, http.StatusNotFound, "Flavor "+parts[1]+" could not be found.")
 	case parts[0] == "servers" && len(parts) == 1 && r.Method == http.MethodPost:
 		s.createServer(w, r, sr)
+	case parts[0] == "servers" && (len(parts) == 1 || len(parts) == 2 && parts[1] == "detail") && get:
+		s.listServers(w, sr)
+	case parts[0] == "servers" && len(parts) == 2 && r.Method == http.MethodDelete:
+		s.deleteServer(w, sr, parts[1])
 	case parts[0] == "servers" && len(parts) == 2 && get:
 		s.novaMu.RLock()
 		sv, ok := s.servers[parts[1]]
 		s.novaMu.RUnlock()
 		if !ok || sv.region != sr.region || (sv.projectID != sr.tok.projectID && !sr.admin) {
-			serviceError(w, http.StatusNotFound, "Instance "+parts[1]+" could not be found.")
+			novaError(w, http.StatusNotFound, "Instance "+parts[1]+" could not be found.")
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"server": s.serverJSON(sv, sr.base)})
 	default:
-		serviceError(w, http.StatusNotFound, "The resource could not be found.")
+		novaError(w, http.StatusNotFound, "The resource could not be found.")
 	}
 }
 
-func flavorJSON(f Flavor, base string, detail bool) map[string]any {
+// flavorJSON renders a flavor as Nova does at microversion mv: description
+// from 2.55, extra_specs (in detail) from 2.61.
+func flavorJSON(f Flavor, base string, detail bool, mv microversion) map[string]any {
 	self := base + "/v2.1/flavors/" + f.ID
 	m := map[string]any{
-		"id": f.ID, "name": f.Name, "description": nil,
+		"id": f.ID, "name": f.Name,
 		"links": []any{link("self", self), link("bookmark", strings.Replace(self, "/v2.1/", "/", 1))},
+	}
+	if mv >= 55 {
+		m["description"] = nil
 	}
 	if detail {
 		m["ram"], m["vcpus"], m["disk"], m["swap"] = f.RAM, f.VCPUs, f.Disk, ""
 		m["OS-FLV-EXT-DATA:ephemeral"], m["OS-FLV-DISABLED:disabled"] = 0, false
 		m["os-flavor-access:is_public"], m["rxtx_factor"] = f.IsPublic, 1.0
-		m["extra_specs"] = map[string]string{}
+		if mv >= 61 {
+			m["extra_specs"] = map[string]string{}
+		}
 	}
 	return m
 }
 
 func (s *Server) listFlavors(w http.ResponseWriter, sr *serviceReq, detail bool) {
-	isPublic := sr.query.Get("is_public")
 	var items []Flavor
 	for _, f := range s.st.flavors {
-		switch {
-		case isPublic == "" || strings.EqualFold(isPublic, "true"):
-			if !f.IsPublic {
-				continue
-			}
-		case strings.EqualFold(isPublic, "false"):
-			if f.IsPublic || !sr.admin {
-				continue
-			}
-		default: // "None": all, for admins
-			if !f.IsPublic && !sr.admin {
-				continue
-			}
+		if !publicFilter(f.IsPublic, f.Access, sr.tok.projectID, sr.admin, sr.query.Get("is_public")) {
+			continue
 		}
 		if n, err := strconv.Atoi(sr.query.Get("minRam")); err == nil && f.RAM < n {
 			continue
@@ -227,16 +392,16 @@ func (s *Server) listFlavors(w http.ResponseWriter, sr *serviceReq, detail bool)
 		}
 		items = append(items, f)
 	}
-	slices.SortFunc(items, func(a, b Flavor) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(items, func(a, b Flavor) int { return cmp.Compare(a.ID, b.ID) }) // Nova: flavorid ascending
 	page, next, ok := paginate(items, func(f Flavor) string { return f.ID }, sr.limit, sr.marker)
 	if !ok {
-		serviceError(w, http.StatusBadRequest, "marker ["+sr.marker+"] not found")
+		novaError(w, http.StatusBadRequest, "marker ["+sr.marker+"] not found")
 		return
 	}
 	out := map[string]any{}
 	list := []any{}
 	for _, f := range page {
-		list = append(list, flavorJSON(f, sr.base, detail))
+		list = append(list, flavorJSON(f, sr.base, detail, sr.micro))
 	}
 	out["flavors"] = list
 	if next {
@@ -244,7 +409,7 @@ func (s *Server) listFlavors(w http.ResponseWriter, sr *serviceReq, detail bool)
 		if detail {
 			p += "/detail"
 		}
-		out["flavors_links"] = []any{link("next", nextLink(p, sr.query, sr.limit, page[len(page)-1].ID))}
+		out["flavors_links"] = []any{link("next", novaNextLink(p, sr.raw, page[len(page)-1].ID))}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -260,22 +425,23 @@ func (s *Server) createServer(w http.ResponseWriter, r *http.Request, sr *servic
 		} `json:"server"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || body.Server == nil {
-		serviceError(w, http.StatusBadRequest, "Malformed request body.")
+		novaError(w, http.StatusBadRequest, "Malformed request body.")
 		return
 	}
 	b := body.Server
 	if b.Name == "" {
-		serviceError(w, http.StatusBadRequest, "Invalid input for field/attribute server. 'name' is a required property")
+		novaError(w, http.StatusBadRequest, "Invalid input for field/attribute server. 'name' is a required property")
 		return
 	}
 	if !slices.ContainsFunc(s.st.flavors, func(f Flavor) bool { return f.ID == b.FlavorRef }) {
-		serviceError(w, http.StatusBadRequest, "Flavor "+b.FlavorRef+" could not be found.")
+		novaError(w, http.StatusBadRequest, "Flavor "+b.FlavorRef+" could not be found.")
 		return
 	}
-	if !slices.ContainsFunc(s.st.images, func(im Image) bool {
-		return im.ID == b.ImageRef && imageVisible(im, sr.tok.projectID, sr.admin, "")
-	}) {
-		serviceError(w, http.StatusBadRequest, "Image "+b.ImageRef+" could not be found.")
+	if ok, err := s.imageUsable(r.Context(), sr, b.ImageRef); err != nil {
+		serviceError(w, http.StatusServiceUnavailable, "The image service cannot be reached.")
+		return
+	} else if !ok {
+		novaError(w, http.StatusBadRequest, "Image "+b.ImageRef+" could not be found.")
 		return
 	}
 	var nets []struct {
@@ -283,7 +449,7 @@ func (s *Server) createServer(w http.ResponseWriter, r *http.Request, sr *servic
 	}
 	if len(b.Networks) > 0 && b.Networks[0] == '[' {
 		if err := json.Unmarshal(b.Networks, &nets); err != nil {
-			serviceError(w, http.StatusBadRequest, "Invalid networks.")
+			novaError(w, http.StatusBadRequest, "Invalid networks.")
 			return
 		}
 	}
@@ -291,7 +457,7 @@ func (s *Server) createServer(w http.ResponseWriter, r *http.Request, sr *servic
 		if !slices.ContainsFunc(s.st.networks, func(nw Network) bool {
 			return nw.ID == n.UUID && (nw.Shared || nw.ProjectID == sr.tok.projectID || sr.admin)
 		}) {
-			serviceError(w, http.StatusBadRequest, "Network "+n.UUID+" could not be found.")
+			novaError(w, http.StatusBadRequest, "Network "+n.UUID+" could not be found.")
 			return
 		}
 	}
@@ -329,131 +495,10 @@ func (s *Server) serverJSON(sv *novaServer, base string) map[string]any {
 	}
 }
 
-// Glance.
-
-// imageVisible applies glance's visibility rules for a project; filter is
-// the visibility query parameter ("" for the default listing).
-func imageVisible(im Image, project string, admin bool, filter string) bool {
-	owned := im.Owner == project
-	member := im.Members[project] == "accepted"
-	switch filter {
-	case "":
-		if admin {
-			return true
-		}
-		return im.Visibility == "public" || owned || (im.Visibility == "shared" && member)
-	case "all":
-		return admin || im.Visibility == "public" || im.Visibility == "community" || owned ||
-			(im.Visibility == "shared" && member)
-	case "public", "community":
-		return im.Visibility == filter
-	case "private":
-		return im.Visibility == "private" && (owned || admin)
-	case "shared":
-		return im.Visibility == "shared" && (member || owned || admin)
-	}
-	return false
-}
-
-// glanceReserved are image list parameters that are not property filters.
-var glanceReserved = map[string]bool{
-	"limit": true, "marker": true, "sort": true, "sort_key": true, "sort_dir": true, "visibility": true,
-	"member_status": true, "os_hidden": true, "tag": true, "size_min": true, "size_max": true,
-	"created_at": true, "updated_at": true, "protected": true,
-}
-
-func (s *Server) serveGlance(w http.ResponseWriter, r *http.Request, sr *serviceReq) {
-	parts := strings.Split(strings.Trim(sr.rest, "/"), "/")
-	get := r.Method == http.MethodGet || r.Method == http.MethodHead
-	switch {
-	case parts[0] == "images" && len(parts) == 1 && get:
-		s.listImages(w, sr)
-	case parts[0] == "images" && len(parts) == 2 && get:
-		for _, im := range s.st.images {
-			if im.ID == parts[1] && imageVisible(im, sr.tok.projectID, sr.admin, "all") {
-				writeJSON(w, http.StatusOK, imageJSON(im))
-				return
-			}
-		}
-		serviceError(w, http.StatusNotFound, "No image found with ID "+parts[1])
-	default:
-		serviceError(w, http.StatusNotFound, "The resource could not be found.")
-	}
-}
-
-func imageJSON(im Image) map[string]any {
-	m := map[string]any{
-		"id": im.ID, "name": im.Name, "status": "active", "visibility": im.Visibility, "owner": im.Owner,
-		"protected": false, "os_hidden": false, "checksum": nil, "size": 1 << 30, "virtual_size": nil,
-		"min_disk": 0, "min_ram": 0, "disk_format": "qcow2", "container_format": "bare", "tags": []string{},
-		"created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
-		"self": "/v2/images/" + im.ID, "file": "/v2/images/" + im.ID + "/file", "schema": "/v2/schemas/image",
-	}
-	for k, v := range im.Properties {
-		if _, taken := m[k]; !taken {
-			m[k] = v
-		}
-	}
-	return m
-}
-
-func (s *Server) listImages(w http.ResponseWriter, sr *serviceReq) {
-	vis := sr.query.Get("visibility")
-	switch vis {
-	case "", "all", "public", "private", "shared", "community":
-	default:
-		serviceError(w, http.StatusBadRequest, "Invalid visibility value: "+vis)
-		return
-	}
-	var items []Image
-	for _, im := range s.st.images {
-		if !imageVisible(im, sr.tok.projectID, sr.admin, vis) {
-			continue
-		}
-		match := true
-		for k, vs := range sr.query {
-			if glanceReserved[k] {
-				continue
-			}
-			var have string
-			switch k {
-			case "name":
-				have = im.Name
-			case "owner":
-				have = im.Owner
-			case "id":
-				have = im.ID
-			case "status":
-				have = "active"
-			default:
-				have = im.Properties[k]
-			}
-			if have != vs[0] {
-				match = false
-			}
-		}
-		if match {
-			items = append(items, im)
-		}
-	}
-	slices.SortFunc(items, func(a, b Image) int { return cmp.Compare(a.ID, b.ID) })
-	page, next, ok := paginate(items, func(im Image) string { return im.ID }, sr.limit, sr.marker)
-	if !ok {
-		serviceError(w, http.StatusBadRequest, "marker not found")
-		return
-	}
-	list := []any{}
-	for _, im := range page {
-		list = append(list, imageJSON(im))
-	}
-	out := map[string]any{"images": list, "schema": "/v2/schemas/images", "first": "/v2/images"}
-	if next {
-		out["next"] = nextLink("/v2/images", sr.query, sr.limit, page[len(page)-1].ID)
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
 // Cinder.
+
+// cinderDefaultType is the name of Cinder's own default volume type.
+const cinderDefaultType = "__DEFAULT__"
 
 func (s *Server) serveCinder(w http.ResponseWriter, r *http.Request, sr *serviceReq) {
 	parts := strings.Split(strings.Trim(sr.rest, "/"), "/")
@@ -464,32 +509,40 @@ func (s *Server) serveCinder(w http.ResponseWriter, r *http.Request, sr *service
 	get := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch {
 	case len(parts) == 2 && parts[1] == "types" && get:
+		// Newest first, as Cinder's default created_at descending.
 		var items []VolumeType
-		for _, vt := range s.st.volumeTypes {
-			if vt.IsPublic || sr.admin {
+		for i := len(s.st.volumeTypes) - 1; i >= 0; i-- {
+			vt := s.st.volumeTypes[i]
+			if publicFilter(vt.IsPublic, vt.Access, sr.tok.projectID, sr.admin, sr.query.Get("is_public")) {
 				items = append(items, vt)
 			}
 		}
-		slices.SortFunc(items, func(a, b VolumeType) int { return cmp.Compare(a.ID, b.ID) })
+		// Cinder starts over from the first page for a marker it does not
+		// know.
 		page, next, ok := paginate(items, func(v VolumeType) string { return v.ID }, sr.limit, sr.marker)
 		if !ok {
-			serviceError(w, http.StatusBadRequest, "Marker "+sr.marker+" could not be found.")
-			return
+			page, next, _ = pageFrom(items, 0, sr.limit)
 		}
 		list := []any{}
 		for _, vt := range page {
-			list = append(list, volumeTypeJSON(vt))
+			list = append(list, volumeTypeJSON(vt, sr.admin, true))
 		}
 		out := map[string]any{"volume_types": list}
 		if next {
 			out["volume_type_links"] = []any{link("next",
-				nextLink(sr.base+"/v3/"+parts[0]+"/types", sr.query, sr.limit, page[len(page)-1].ID))}
+				sr.base+"/v3/"+parts[0]+"/types?"+withMarker(cinderQuery(sr.raw), page[len(page)-1].ID))}
 		}
 		writeJSON(w, http.StatusOK, out)
 	case len(parts) == 3 && parts[1] == "types" && get:
 		for _, vt := range s.st.volumeTypes {
-			if vt.ID == parts[2] && (vt.IsPublic || sr.admin) {
-				writeJSON(w, http.StatusOK, map[string]any{"volume_type": volumeTypeJSON(vt)})
+			if parts[2] == "default" && vt.Name == cinderDefaultType {
+				// Cinder's alias for its default type, rendered without
+				// the type-access attribute.
+				writeJSON(w, http.StatusOK, map[string]any{"volume_type": volumeTypeJSON(vt, sr.admin, false)})
+				return
+			}
+			if vt.ID == parts[2] && (vt.IsPublic || sr.admin || hasAccess(vt.Access, sr.tok.projectID)) {
+				writeJSON(w, http.StatusOK, map[string]any{"volume_type": volumeTypeJSON(vt, sr.admin, true)})
 				return
 			}
 		}
@@ -499,11 +552,20 @@ func (s *Server) serveCinder(w http.ResponseWriter, r *http.Request, sr *service
 	}
 }
 
-func volumeTypeJSON(vt VolumeType) map[string]any {
-	return map[string]any{
-		"id": vt.ID, "name": vt.Name, "description": vt.Description, "is_public": vt.IsPublic,
-		"os-volume-type-access:is_public": vt.IsPublic, "extra_specs": map[string]string{}, "qos_specs_id": nil,
+// volumeTypeJSON renders a volume type as Cinder does: a null description
+// when it has none, qos_specs_id for admins only.
+func volumeTypeJSON(vt VolumeType, admin, access bool) map[string]any {
+	m := map[string]any{"id": vt.ID, "name": vt.Name, "description": nil, "is_public": vt.IsPublic, "extra_specs": map[string]string{}}
+	if vt.Description != "" {
+		m["description"] = vt.Description
 	}
+	if access {
+		m["os-volume-type-access:is_public"] = vt.IsPublic
+	}
+	if admin {
+		m["qos_specs_id"] = nil
+	}
+	return m
 }
 
 // Neutron.
@@ -540,9 +602,11 @@ func (s *Server) serveNeutron(w http.ResponseWriter, r *http.Request, sr *servic
 		out := map[string]any{"networks": list}
 		if next {
 			out["networks_links"] = []any{link("next",
-				nextLink(sr.base+"/v2.0/networks", sr.query, sr.limit, page[len(page)-1].ID))}
+				nextLink(sr.base+"/v2.0/networks", sr.query, page[len(page)-1].ID))}
 		}
 		writeJSON(w, http.StatusOK, out)
+	case parts[0] == "ports" && len(parts) == 1 && get:
+		listPorts(w)
 	case parts[0] == "networks" && len(parts) == 2 && get:
 		for _, n := range s.st.networks {
 			if n.ID == parts[1] && visible(n) {

@@ -98,7 +98,7 @@ func TestServicePagers(t *testing.T) {
 				}
 				return walk(t, volumetypes.List(c, volumetypes.ListOpts{Limit: 2}), volumetypes.ExtractVolumeTypes, func(v volumetypes.VolumeType) string { return v.Name })
 			},
-			want:      []string{"default", "gnc_hdd", "gnc_ssd", "zjp_hdd", "zjp_ssd", "zsg_hdd", "zsg_ssd"},
+			want:      []string{"__DEFAULT__", "gnc_hdd", "gnc_ssd", "zjp_hdd", "zjp_ssd", "zsg_hdd", "zsg_ssd"},
 			wantPages: 4,
 		},
 		{

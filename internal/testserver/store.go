@@ -22,8 +22,8 @@ type store struct {
 	assignments []rec[RoleAssignment]
 	appcreds    map[string]*rec[ApplicationCredential] // by id
 
-	// Service resources are read-only after Start.
-	images      []Image
+	// Service resources are read-only after Start; images live in the
+	// Server's glance, each region's own.
 	flavors     []Flavor
 	volumeTypes []VolumeType
 	networks    []Network
@@ -80,7 +80,6 @@ func newStore(w *World, primary string) *store {
 	for _, a := range w.AppCreds {
 		st.appcreds[a.ID] = &rec[ApplicationCredential]{v: a}
 	}
-	st.images = w.Images
 	st.flavors = w.Flavors
 	st.volumeTypes = w.VolumeTypes
 	st.networks = w.Networks

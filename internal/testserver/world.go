@@ -118,7 +118,9 @@ type ApplicationCredential struct {
 	Roles     []string
 }
 
-// Image is a glance v2 image.
+// Image is a glance v2 image, seeded active with its data. The i-th image
+// of a World was created a second after the one before it, so that
+// Glance's default order, newest first, is the reverse of the World's.
 type Image struct {
 	ID         string
 	Name       string
@@ -130,9 +132,23 @@ type Image struct {
 	// Members maps a project id to its membership status ("accepted",
 	// "pending", "rejected") for shared images.
 	Members map[string]string
+
+	// Region is the only region whose Glance holds the image; "" seeds it,
+	// with the same id, in every region.
+	Region string
+	// DiskFormat and ContainerFormat default to "raw" and "bare", as the
+	// real seed's images have.
+	DiskFormat, ContainerFormat string
+	// MinDisk (GiB) and MinRAM (MiB) are the boot requirements.
+	MinDisk, MinRAM int
+	// Data is the image's content. Nil means 4 KiB generated from the id,
+	// as much as each image of the real seed holds.
+	Data *ImageData
 }
 
-// Flavor is a nova flavor.
+// Flavor is a nova flavor. Nova lists a private one (IsPublic false) and
+// finds it by id only for the projects in Access (flavor access), and for
+// admins.
 type Flavor struct {
 	ID       string
 	Name     string
@@ -140,14 +156,19 @@ type Flavor struct {
 	RAM      int // MiB
 	Disk     int // GiB
 	IsPublic bool
+	Access   []string // project ids
 }
 
-// VolumeType is a cinder volume type.
+// VolumeType is a cinder volume type. Cinder lists a private one and finds
+// it by id only for the projects in Access (type access), and for admins.
+// An empty Description is served as null. The type named "__DEFAULT__" is
+// Cinder's own default type, which GET /types/default also answers.
 type VolumeType struct {
 	ID          string
 	Name        string
 	Description string
 	IsPublic    bool
+	Access      []string // project ids
 }
 
 // Network is a neutron network.
@@ -234,7 +255,7 @@ func DefaultWorld() *World {
 		Flavor{ID: seedUUID("flavor", "m1.medium"), Name: "m1.medium", VCPUs: 2, RAM: 4096, Disk: 40, IsPublic: true},
 		Flavor{ID: seedUUID("flavor", "m1.large"), Name: "m1.large", VCPUs: 4, RAM: 8192, Disk: 80, IsPublic: true},
 	)
-	w.VolumeTypes = append(w.VolumeTypes, VolumeType{ID: seedUUID("volumetype", "default"), Name: "default", Description: "Default Volume Type", IsPublic: true})
+	w.VolumeTypes = append(w.VolumeTypes, VolumeType{ID: seedUUID("volumetype", cinderDefaultType), Name: cinderDefaultType, Description: "Default Volume Type", IsPublic: true})
 	w.Networks = append(w.Networks, Network{ID: seedUUID("network", "ext-net"), Name: "ext-net", ProjectID: adminProject.ID, Shared: true, External: true})
 
 	for _, d := range ProductDomains() {
@@ -252,6 +273,11 @@ func DefaultWorld() *World {
 			w.Users = append(w.Users, u)
 			w.Projects = append(w.Projects, p)
 			w.Assignments = append(w.Assignments, RoleAssignment{UserID: u.ID, Role: RoleMember, ProjectID: p.ID})
+			if i == 2 {
+				// As scripts/keystone-seed.py seeds the real one: the
+				// second user administers the domain.
+				w.Assignments = append(w.Assignments, RoleAssignment{UserID: u.ID, Role: RoleAdmin, DomainID: dom.ID})
+			}
 			w.Images = append(w.Images, Image{ID: seedUUID("image", pname+"-backup"), Name: pname + "-backup", Owner: p.ID, Visibility: "private"})
 			w.Networks = append(w.Networks, Network{ID: seedUUID("network", "net-"+pname), Name: "net-" + pname, ProjectID: p.ID})
 		}
@@ -365,10 +391,22 @@ func (w *World) clone() *World {
 	for _, im := range w.Images {
 		im.Properties = cloneMap(im.Properties)
 		im.Members = cloneMap(im.Members)
+		if im.Data != nil {
+			d := *im.Data
+			im.Data = &d
+		}
 		c.Images = append(c.Images, im)
 	}
-	c.Flavors = slices.Clone(w.Flavors)
-	c.VolumeTypes = slices.Clone(w.VolumeTypes)
+	c.Flavors = nil
+	for _, f := range w.Flavors {
+		f.Access = slices.Clone(f.Access)
+		c.Flavors = append(c.Flavors, f)
+	}
+	c.VolumeTypes = nil
+	for _, v := range w.VolumeTypes {
+		v.Access = slices.Clone(v.Access)
+		c.VolumeTypes = append(c.VolumeTypes, v)
+	}
 	c.Networks = slices.Clone(w.Networks)
 	return &c
 }

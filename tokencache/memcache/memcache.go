@@ -8,6 +8,20 @@
 //	shared, err := tokencache.NewShared(tokencache.SharedOptions{Store: store, Secrets: [][]byte{secret}})
 //	cache := tokencache.New(tokencache.Options{Shared: shared})
 //
+// # TLS
+//
+// With Options.TLSConfig every connection to memcached is TLS: memcached's
+// own (memcached -Z, with ssl_chain_cert and ssl_key; with ssl_ca_cert and
+// ssl_verify_mode=2 it requires a client certificate) or a TLS-terminating
+// proxy in front of it. The entries are sealed either way (see
+// tokencache.Shared); TLS keeps the rest of the protocol, the keys and
+// the sizes of entries, off the wire, and a client certificate keeps
+// strangers from filling or flushing the tier.
+//
+//	pool := x509.NewCertPool()
+//	pool.AppendCertsFromPEM(caPEM)
+//	store := memcache.New(memcache.Options{TLSConfig: &tls.Config{RootCAs: pool}}, "cache.sg.example.net:11211")
+//
 // # Timeouts
 //
 // gomemcache takes no context. Each operation runs with the client's
@@ -19,9 +33,13 @@ package memcache
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
+	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +65,13 @@ type Options struct {
 	// MaxIdleConns is the idle connections kept per server. Default
 	// 16.
 	MaxIdleConns int
+	// TLSConfig, if set, makes every connection TLS with this
+	// configuration: RootCAs to trust a CA of the deployment's own,
+	// Certificates to present a client certificate. An empty ServerName
+	// is the host of each server's address (so an address given as an IP
+	// needs a certificate for that IP). The TLS handshake counts in the
+	// connect timeout (Timeout). New keeps a copy. Nil: plain TCP.
+	TLSConfig *tls.Config
 }
 
 // Store is a tokencache.Store over a gomemcache client. It is safe for
@@ -67,7 +92,15 @@ var ErrClosed = errors.New("memcache: store closed")
 // New returns a Store over a new client of the memcached servers at addrs
 // (host:port), keys spread over them by gomemcache's hashing.
 func New(o Options, addrs ...string) *Store {
-	c := gomemcache.New(addrs...)
+	var c *gomemcache.Client
+	if o.TLSConfig == nil {
+		c = gomemcache.New(addrs...)
+	} else {
+		// gomemcache resolves host names once, when the list is set, and
+		// dials the IP: the TLS dialer would then check the certificate
+		// for the IP. Keep the names, resolved at each dial.
+		c = gomemcache.NewFromSelector(newNamedServers(addrs))
+	}
 	c.Timeout = o.Timeout
 	if c.Timeout <= 0 {
 		c.Timeout = defaultTimeout
@@ -75,6 +108,12 @@ func New(o Options, addrs ...string) *Store {
 	c.MaxIdleConns = o.MaxIdleConns
 	if c.MaxIdleConns <= 0 {
 		c.MaxIdleConns = defaultMaxIdleConns
+	}
+	if o.TLSConfig != nil {
+		// gomemcache bounds the dial's context by Timeout; the handshake
+		// runs under the same context.
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: c.Timeout}, Config: o.TLSConfig.Clone()}
+		c.DialContext = d.DialContext
 	}
 	return &Store{client: c}
 }
@@ -200,4 +239,51 @@ func wrap(err error) error {
 		return &storeError{err: err, target: tokencache.ErrNotStored}
 	}
 	return fmt.Errorf("memcache: %w", err)
+}
+
+// namedServers is a gomemcache.ServerSelector that keeps the servers'
+// addresses as they were given, host names unresolved, so that a TLS
+// dial checks the certificate for the name and connects to whatever the
+// name resolves to at the time. Keys are spread as gomemcache's
+// ServerList spreads them: the CRC-32 of the key, modulo the number of
+// servers. An address with a '/' is a Unix socket, as in ServerList.
+type namedServers []net.Addr
+
+// namedAddr is an address that String returns as given.
+type namedAddr struct{ network, addr string }
+
+func (a namedAddr) Network() string { return a.network }
+func (a namedAddr) String() string  { return a.addr }
+
+func newNamedServers(addrs []string) namedServers {
+	s := make(namedServers, len(addrs))
+	for i, a := range addrs {
+		network := "tcp"
+		if strings.Contains(a, "/") {
+			network = "unix"
+		}
+		s[i] = namedAddr{network: network, addr: a}
+	}
+	return s
+}
+
+// PickServer implements gomemcache.ServerSelector.
+func (s namedServers) PickServer(key string) (net.Addr, error) {
+	switch len(s) {
+	case 0:
+		return nil, gomemcache.ErrNoServers
+	case 1:
+		return s[0], nil
+	}
+	return s[crc32.ChecksumIEEE([]byte(key))%uint32(len(s))], nil
+}
+
+// Each implements gomemcache.ServerSelector.
+func (s namedServers) Each(f func(net.Addr) error) error {
+	for _, a := range s {
+		if err := f(a); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -338,12 +338,15 @@ func TestSealingOnMemcached(t *testing.T) {
 // memcached is a memcached process of a test's own, which the test may
 // kill and restart; never the shared one.
 type memcached struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
+	t     *testing.T
+	port  int
+	cmd   *exec.Cmd
+	extra []string // more arguments, such as -Z for TLS
 }
 
-func startMemcached(t *testing.T) *memcached {
+// startMemcached starts a memcached of the test's own on a free loopback
+// port, with the extra arguments, and kills it when the test ends.
+func startMemcached(t *testing.T, extra ...string) *memcached {
 	t.Helper()
 	path, err := exec.LookPath("memcached")
 	if err != nil {
@@ -361,7 +364,7 @@ func startMemcached(t *testing.T) *memcached {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	m := &memcached{t: t, port: port}
+	m := &memcached{t: t, port: port, extra: extra}
 	m.start(path)
 	t.Cleanup(m.kill)
 	return m
@@ -374,7 +377,7 @@ func (m *memcached) start(path string) {
 	if path == "" {
 		path = m.cmd.Path
 	}
-	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(m.port), "-U", "0", "-m", "16"}
+	args := append([]string{"-l", "127.0.0.1", "-p", strconv.Itoa(m.port), "-U", "0", "-m", "16"}, m.extra...)
 	if os.Geteuid() == 0 {
 		args = append(args, "-u", "root") // memcached refuses root without it
 	}
