@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -211,6 +212,7 @@ func (s *Server) withFaults(w http.ResponseWriter, r *http.Request, t Target, lo
 		}
 	}
 	if f.Hang {
+		io.Copy(io.Discard, r.Body) // read to EOF, so that the server notices when the client gives up
 		select {
 		case <-r.Context().Done():
 		case <-s.done:

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -166,6 +168,52 @@ func TestServiceEndpointFaults(t *testing.T) {
 			srv.ClearFault(testserver.Service("compute", "OSA1"))
 			if _, err := flavors.ListDetail(osa, nil).AllPages(t.Context()); err != nil {
 				t.Errorf("OSA1 after clearing err = %v", err)
+			}
+		})
+	}
+}
+
+// TestHangEndsWhenTheClientGivesUp: a request held by a Hang fault is let
+// go as soon as its client gives up, with or without a body: a request
+// left waiting until Close holds a goroutine and a connection, which a
+// test counting either (a soak) would take for a leak of the client's.
+// Not parallel: it counts goroutines.
+func TestHangEndsWhenTheClientGivesUp(t *testing.T) {
+	srv := testserver.New(t, testserver.Options{})
+	srv.SetFault(testserver.Keystone("SG"), testserver.Fault{Hang: true})
+	tests := []struct {
+		name, method, body string
+	}{
+		{"POST with a body", http.MethodPost, `{"auth": {}}`},
+		{"GET", http.MethodGet, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			defer tr.CloseIdleConnections()
+			before := runtime.NumGoroutine()
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, tt.method, srv.AuthURL("SG")+"/auth/tokens", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want the client's deadline", err)
+			}
+			// The client's connection is closed; the server's handler and
+			// connection end once it notices. Yield until they have.
+			n := runtime.NumGoroutine()
+			for i := 0; i < 5000 && n > before; i++ {
+				if i%50 == 0 {
+					runtime.GC()
+				}
+				runtime.Gosched()
+				n = runtime.NumGoroutine()
+			}
+			if n > before {
+				buf := make([]byte, 1<<16)
+				t.Errorf("%d goroutines after the client gave up, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 			}
 		})
 	}
