@@ -190,29 +190,58 @@ func TestStatsInFlight(t *testing.T) {
 	}
 }
 
-// TestStatsCoalesced: concurrent callers of one new token are one miss
-// that started the validation, misses that joined it, and cache hits.
+// TestStatsCoalesced: concurrent callers of one new token, held at
+// Keystone until every one of them has come, are one miss that started
+// the validation and misses that joined it.
 func TestStatsCoalesced(t *testing.T) {
 	t.Parallel()
-	e := setup(t, setupOpts{})
+	release := make(chan struct{})
+	e := setup(t, setupOpts{config: func(c *Config) {
+		upstream := &http.Transport{}
+		t.Cleanup(upstream.CloseIdleConnections)
+		// Only validations wait; the service token's POST does not.
+		gate := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodGet && r.Header.Get("X-Subject-Token") != "" {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return nil, r.Context().Err()
+				}
+			}
+			return upstream.RoundTrip(r)
+		})
+		c.Client.HTTPClient = &http.Client{Transport: gate}
+	}})
 	e.serviceToken(t)
 	tok := e.issue(t, "gncu00000001")
 	const n = 200
 	var wg sync.WaitGroup
-	start := make(chan struct{})
 	for range n {
 		wg.Go(func() {
-			<-start
 			rec, _ := e.serve(t, HandlerOptions{}, map[string]string{"X-Auth-Token": tok.ID})
 			if rec.Code != http.StatusOK {
 				t.Errorf("status %d", rec.Code)
 			}
 		})
 	}
-	close(start)
+	// Until every caller waits for the one flight (no sleep).
+	for st := e.v.Stats(); st.Coalesced != n-1; st = e.v.Stats() {
+		if st.InFlight > 1 {
+			close(release)
+			wg.Wait()
+			t.Fatalf("Stats = %+v: %d validations in flight for one token, want 1", e.v.Stats(), st.InFlight)
+		}
+		runtime.Gosched()
+	}
+	close(release)
 	wg.Wait()
-	st := e.v.Stats()
-	if st.KeystoneValidations != 1 || st.Misses+st.CacheHits != n || st.Coalesced != st.Misses-1 {
-		t.Errorf("Stats = %+v; want 1 Keystone validation, %d misses and hits, every miss but one coalesced", st, n)
+	want := Stats{Misses: n, Coalesced: n - 1, KeystoneValidations: 1}
+	if diff := cmp.Diff(want, e.v.Stats()); diff != "" {
+		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
 }
+
+// roundTripFunc is an http.RoundTripper of one function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
