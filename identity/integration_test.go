@@ -256,6 +256,10 @@ func TestIntegrationErrors(t *testing.T) {
 	env := keystonetest.Load(t)
 	gnc := env.MustUser(t, "gncu00000001")
 	zjp := env.MustUser(t, "zjpu00000001")
+	// A user no other test logs in as: after a wrong password, Keystone
+	// writes on the user's next successful login, and on sqlite
+	// concurrent ones collide ("database is locked").
+	badLogin := env.MustUser(t, "gncu00000003")
 	ac := env.AppCredential
 	tests := []struct {
 		name   string
@@ -264,7 +268,7 @@ func TestIntegrationErrors(t *testing.T) {
 		kind   error
 		status int
 	}{
-		{"wrong password", identity.Password{UserName: gnc.Name, DomainName: "gnc", Password: "not-" + gnc.Password},
+		{"wrong password", identity.Password{UserName: badLogin.Name, DomainName: "gnc", Password: "not-" + badLogin.Password},
 			identity.Scope{}, identity.ErrUnauthorized, http.StatusUnauthorized},
 		{"unknown user", identity.Password{UserName: "gncu99999999", DomainName: "gnc", Password: gnc.Password},
 			identity.Scope{}, identity.ErrUnauthorized, http.StatusUnauthorized},

@@ -19,7 +19,10 @@ The world:
   Default     project "admin" with user "admin" (admin on the project and on the system);
               project "service" with users nova, glance, cinder, neutron (service, admin)
   gnc, zjp    domains, each with project <p>t00000001, user <p>u00000001 (member on that
-              project) and user <p>u00000002 (admin on the domain)
+              project), user <p>u00000002 (admin on the domain) and user <p>u00000003
+              (member on the project), whom only wrong-password tests name: a wrong
+              password sets a user's failed_auth_count, and on sqlite the next logins'
+              concurrent resets of it fail with "database is locked"
   app cred    one application credential of gncu00000001 on gnct00000001
 """
 
@@ -133,6 +136,10 @@ def main():
         ks.roles.grant(roles["member"], user=member, project=p)
         dadmin = ks.users.create(name=f"{prefix}u00000002", domain=d, password=user_password)
         ks.roles.grant(roles["admin"], user=dadmin, domain=d)
+        badlogin = ks.users.create(
+            name=f"{prefix}u00000003", domain=d, password=user_password, default_project=p
+        )
+        ks.roles.grant(roles["member"], user=badlogin, project=p)
         domains.append(
             {
                 "id": d.id,
@@ -145,6 +152,7 @@ def main():
                         user_json(dadmin, d.name, d.id, user_password, None, []),
                         domain_roles=["admin"],
                     ),
+                    user_json(badlogin, d.name, d.id, user_password, p, ["member"]),
                 ],
             }
         )

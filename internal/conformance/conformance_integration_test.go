@@ -32,6 +32,7 @@ type side struct {
 	member      cred   // member of project memberProj, which has the block-storage endpoints
 	memberProj  string // project id
 	unscoped    cred   // a user without a default project
+	badLogin    cred   // a user only this wrong-password request names (identity's tests take gnc's; see keystonetest.Domain.Users)
 	domainUser  cred   // has a role on domainScope
 	domainScope string // domain id
 	admin       cred   // admin on adminProj and on the system
@@ -54,6 +55,7 @@ func fakeSide(t *testing.T) *side {
 		member:      cred{id("gncu00000001"), testserver.UserPassword},
 		memberProj:  w.Project("gnct00000001").ID,
 		unscoped:    cred{id("gncu00000002"), testserver.UserPassword},
+		badLogin:    cred{id("zjpu00000003"), testserver.UserPassword},
 		domainUser:  cred{id(testserver.AdminUser), testserver.AdminPassword},
 		domainScope: testserver.DefaultDomainID,
 		admin:       cred{id(testserver.AdminUser), testserver.AdminPassword},
@@ -67,7 +69,7 @@ func fakeSide(t *testing.T) *side {
 }
 
 func realSide(t *testing.T, env *keystonetest.Env) *side {
-	gnc, gncAdmin := env.MustUser(t, "gncu00000001"), env.MustUser(t, "gncu00000002")
+	gnc, gncAdmin, badLogin := env.MustUser(t, "gncu00000001"), env.MustUser(t, "gncu00000002"), env.MustUser(t, "zjpu00000003")
 	d, _ := env.Domain("gnc")
 	return &side{
 		name:        "real",
@@ -75,6 +77,7 @@ func realSide(t *testing.T, env *keystonetest.Env) *side {
 		member:      cred{gnc.ID, gnc.Password},
 		memberProj:  gnc.ProjectID,
 		unscoped:    cred{gncAdmin.ID, gncAdmin.Password},
+		badLogin:    cred{badLogin.ID, badLogin.Password},
 		domainUser:  cred{gncAdmin.ID, gncAdmin.Password},
 		domainScope: gncAdmin.DomainID,
 		admin:       cred{env.Admin.ID, env.Admin.Password},
@@ -365,7 +368,7 @@ func TestIntegrationConformance(t *testing.T) {
 			}}}
 		}, nil},
 		{"POST /v3/auth/tokens wrong password (401)", func(s *side, tk tokens) request {
-			return request{method: http.MethodPost, path: "/auth/tokens", body: passwordAuth(cred{s.member.id, "wrong-password"}, nil)}
+			return request{method: http.MethodPost, path: "/auth/tokens", body: passwordAuth(cred{s.badLogin.id, "wrong-password"}, nil)}
 		}, nil},
 		{"POST /v3/auth/tokens revoked parent token (404)", func(s *side, tk tokens) request {
 			return request{method: http.MethodPost, path: "/auth/tokens", body: map[string]any{"auth": map[string]any{

@@ -48,10 +48,10 @@ type svcSide struct {
 // issueToken returns a project-scoped token of user at authURL.
 //
 // It tries up to three times when Keystone drops the connection, times out
-// or answers 5xx: Keystone on sqlite does that to a login that resets the
-// user's failed_auth_count (left by another package's wrong-password test)
-// while a concurrent one does the same ("database is locked"), and only
-// answers once uwsgi's 60 s timeout has passed; the 20 s timeout cuts that.
+// or answers 5xx: Keystone on sqlite does that when two of its writes collide
+// ("database is locked"), at once or after uwsgi's 60 s timeout, which the
+// 20 s timeout cuts. (Wrong-password tests name a user of their own, so that
+// the logins of others do not write.)
 func issueToken(t *testing.T, authURL, userID, password, projectID string) string {
 	t.Helper()
 	body, err := json.Marshal(passwordAuth(cred{userID, password}, projectScope(projectID)))

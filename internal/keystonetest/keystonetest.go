@@ -140,7 +140,10 @@ type Domain struct {
 	Prefix   string    `json:"prefix"`
 	Projects []Project `json:"projects"`
 	// Users[0] is <prefix>u00000001, member of <prefix>t00000001; Users[1]
-	// is <prefix>u00000002, admin on the domain.
+	// is <prefix>u00000002, admin on the domain; Users[2] is
+	// <prefix>u00000003, member of <prefix>t00000001, for wrong-password
+	// tests alone (a wrong password makes the user's next successful
+	// logins write to the database, and concurrent writes on sqlite fail).
 	Users []User `json:"users"`
 }
 

@@ -38,11 +38,12 @@ import (
 // provider authenticates user on its project at the primary Keystone.
 //
 // It tries up to three times when Keystone drops the connection or answers
-// 5xx. Keystone on sqlite does that to a password authentication that resets
-// the user's failed_auth_count (left by another test's wrong password) while
-// a concurrent one does the same: the second write fails with "database is
-// locked", and uwsgi closes the connection without an answer once its HTTP
-// timeout (60 s) has passed. The client's 20 s timeout cuts that wait.
+// 5xx. Keystone on sqlite does that when two of its writes collide ("database
+// is locked"): uwsgi then closes the connection without an answer, at once or
+// after its HTTP timeout (60 s), which the client's 20 s timeout cuts. The
+// most common such write, resetting failed_auth_count after a wrong password,
+// no longer happens to the users tests log in as: wrong-password tests name
+// <prefix>u00000003 alone.
 func provider(t *testing.T, env *keystonetest.Env, user keystonetest.User) *gophercloud.ProviderClient {
 	t.Helper()
 	opts := gophercloud.AuthOptions{
