@@ -8,10 +8,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,7 +17,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -150,35 +147,10 @@ func (rp *realProxies) user(t *testing.T, dom string, n int) keystonetest.User {
 
 // direct authenticates a seeded member on its project at the primary
 // Keystone, for the client-side view and for checks behind the proxy's
-// back; a dropped connection (Keystone on sqlite under concurrent logins)
-// is retried twice.
+// back.
 func (rp *realProxies) direct(t *testing.T, u keystonetest.User) *gophercloud.ProviderClient {
 	t.Helper()
-	return authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.env.AuthURL(rp.env.Primary), UserID: u.ID,
-		Password: u.Password, TenantID: u.ProjectID})
-}
-
-func authenticate(t *testing.T, opts gophercloud.AuthOptions) *gophercloud.ProviderClient {
-	t.Helper()
-	for attempt := 1; ; attempt++ {
-		pc, err := openstack.NewClient(opts.IdentityEndpoint)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc.HTTPClient = http.Client{Timeout: 30 * time.Second}
-		// Not t.Context(): cleanups authenticate too.
-		err = openstack.Authenticate(context.Background(), pc, opts)
-		if err == nil {
-			return pc
-		}
-		var code gophercloud.ErrUnexpectedResponseCode
-		var netErr net.Error
-		dropped := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-			(errors.As(err, &netErr) && netErr.Timeout()) || (errors.As(err, &code) && code.Actual >= 500)
-		if attempt == 3 || !dropped {
-			t.Fatalf("authenticate %s (attempt %d): %v", opts.Username+opts.UserID, attempt, err)
-		}
-	}
+	return rp.env.Login(t, u)
 }
 
 // view is what a domain's member may see in TYO1, by the client-side
@@ -490,7 +462,7 @@ func owner(rp *realProxies, id string) string {
 func (rp *realProxies) adminClient(t *testing.T, service string) *gophercloud.ServiceClient {
 	t.Helper()
 	a := rp.env.Admin
-	pc := authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.env.AuthURL(rp.env.Primary), UserID: a.ID,
+	pc := keystonetest.Authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.env.AuthURL(rp.env.Primary), UserID: a.ID,
 		Password: a.Password, TenantID: a.ProjectID})
 	var sc *gophercloud.ServiceClient
 	var err error
@@ -537,7 +509,7 @@ func TestIntegrationProxyGophercloud(t *testing.T) {
 		t.Run(dom, func(t *testing.T) {
 			member := rp.user(t, dom, 0)
 			want := rp.clientView(t, dom, nil)
-			pc := authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.authURL(dom), UserID: member.ID,
+			pc := keystonetest.Authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.authURL(dom), UserID: member.ID,
 				Password: member.Password, TenantID: member.ProjectID})
 			eo := gophercloud.EndpointOpts{Region: "TYO1"}
 			ic, _ := openstack.NewImageV2(pc, eo)
@@ -568,7 +540,7 @@ func TestIntegrationProxyGophercloud(t *testing.T) {
 			// the primary), for the writes.
 			d, _ := rp.reg.ByName(dom)
 			admin := rp.user(t, dom, 1)
-			apc := authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.authURL(dom), UserID: admin.ID,
+			apc := keystonetest.Authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.authURL(dom), UserID: admin.ID,
 				Password: admin.Password, Scope: &gophercloud.AuthScope{DomainID: d.ID}})
 			idc, err := openstack.NewIdentityV3(apc, gophercloud.EndpointOpts{Region: "SG"})
 			if err != nil {
@@ -603,7 +575,7 @@ func TestIntegrationProxyGophercloud(t *testing.T) {
 				t.Fatalf("role assignment through the proxy: %v", err)
 			}
 
-			tpc := authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.authURL(dom), UserID: u.ID, Password: password, TenantID: proj.ID})
+			tpc := keystonetest.Authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: rp.authURL(dom), UserID: u.ID, Password: password, TenantID: proj.ID})
 			tic, _ := openstack.NewImageV2(tpc, eo)
 			img, err := images.Create(ctx, tic, images.CreateOpts{Name: dom + "_proxy_gc_" + randomHex(4), DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
 			if err != nil {

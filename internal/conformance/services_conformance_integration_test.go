@@ -3,17 +3,15 @@
 package conformance_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gophercloud/gophercloud/v2"
 
 	"github.com/geostack/geostack/internal/keystonetest"
 	"github.com/geostack/geostack/internal/testserver"
@@ -45,39 +43,13 @@ type svcSide struct {
 	client                    *http.Client
 }
 
-// issueToken returns a project-scoped token of user at authURL.
-//
-// It tries up to three times when Keystone drops the connection, times out
-// or answers 5xx: Keystone on sqlite does that when two of its writes collide
-// ("database is locked"), at once or after uwsgi's 60 s timeout, which the
-// 20 s timeout cuts. (Wrong-password tests name a user of their own, so that
-// the logins of others do not write.)
+// issueToken returns a project-scoped token of user at authURL
+// (keystonetest.Authenticate, which tries again when Keystone drops a
+// login).
 func issueToken(t *testing.T, authURL, userID, password, projectID string) string {
 	t.Helper()
-	body, err := json.Marshal(passwordAuth(cred{userID, password}, projectScope(projectID)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Timeout: 20 * time.Second}
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, authURL+"/auth/tokens", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := c.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusCreated {
-				return resp.Header.Get("X-Subject-Token")
-			}
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		if attempt == 3 || (resp != nil && resp.StatusCode < 500) || t.Context().Err() != nil {
-			t.Fatalf("issue a token at %s (attempt %d): %v", authURL, attempt, err)
-		}
-		t.Logf("issue a token at %s (attempt %d): %v; trying again", authURL, attempt, err)
-	}
+	return keystonetest.Authenticate(t, gophercloud.AuthOptions{IdentityEndpoint: authURL, UserID: userID,
+		Password: password, TenantID: projectID}).Token()
 }
 
 func realServicesSide(t *testing.T, env *keystonetest.Env, svc *keystonetest.Services) *svcSide {

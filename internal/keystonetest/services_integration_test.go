@@ -6,17 +6,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gophercloud/gophercloud/v2"
@@ -34,44 +29,6 @@ import (
 // the real catalog with a plain gophercloud client, and what they list is what
 // services.json says was seeded. They check Glance's, Nova's and Cinder's own
 // visibility rules, not geostack's domain rules.
-
-// provider authenticates user on its project at the primary Keystone.
-//
-// It tries up to three times when Keystone drops the connection or answers
-// 5xx. Keystone on sqlite does that when two of its writes collide ("database
-// is locked"): uwsgi then closes the connection without an answer, at once or
-// after its HTTP timeout (60 s), which the client's 20 s timeout cuts. The
-// most common such write, resetting failed_auth_count after a wrong password,
-// no longer happens to the users tests log in as: wrong-password tests name
-// <prefix>u00000003 alone.
-func provider(t *testing.T, env *keystonetest.Env, user keystonetest.User) *gophercloud.ProviderClient {
-	t.Helper()
-	opts := gophercloud.AuthOptions{
-		IdentityEndpoint: env.AuthURL(env.Primary),
-		UserID:           user.ID,
-		Password:         user.Password,
-		TenantID:         user.ProjectID,
-	}
-	for attempt := 1; ; attempt++ {
-		pc, err := openstack.NewClient(opts.IdentityEndpoint)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc.HTTPClient = http.Client{Timeout: 20 * time.Second}
-		err = openstack.Authenticate(t.Context(), pc, opts)
-		if err == nil {
-			return pc
-		}
-		var code gophercloud.ErrUnexpectedResponseCode
-		var netErr net.Error
-		dropped := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-			(errors.As(err, &netErr) && netErr.Timeout()) || (errors.As(err, &code) && code.Actual >= 500)
-		if attempt == 3 || !dropped || t.Context().Err() != nil {
-			t.Fatalf("authenticate %s (attempt %d): %v", user, attempt, err)
-		}
-		t.Logf("authenticate %s (attempt %d): %v; trying again", user, attempt, err)
-	}
-}
 
 // checkEndpoint fails the test unless the catalog gave sc the URL services.json
 // registered (with the project id in place of the template).
@@ -136,7 +93,7 @@ func TestIntegrationServicesImages(t *testing.T) {
 	env := keystonetest.Load(t)
 	svc := env.Services(t)
 	gnc := env.MustUser(t, "gncu00000001")
-	pc := provider(t, env, gnc)
+	pc := env.Login(t, gnc)
 
 	regions := svc.Regions("image")
 	if diff := cmp.Diff([]string{"TYO1", "SJC1"}, regions); diff != "" {
@@ -206,7 +163,7 @@ func TestIntegrationServicesFlavors(t *testing.T) {
 	env := keystonetest.Load(t)
 	svc := env.Services(t)
 	gnc := env.MustUser(t, "gncu00000001")
-	sc, err := openstack.NewComputeV2(provider(t, env, gnc), gophercloud.EndpointOpts{Region: "TYO1"})
+	sc, err := openstack.NewComputeV2(env.Login(t, gnc), gophercloud.EndpointOpts{Region: "TYO1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +218,7 @@ func TestIntegrationServicesVolumeTypes(t *testing.T) {
 	env := keystonetest.Load(t)
 	svc := env.Services(t)
 	gnc := env.MustUser(t, "gncu00000001")
-	sc, err := openstack.NewBlockStorageV3(provider(t, env, gnc), gophercloud.EndpointOpts{Region: "TYO1"})
+	sc, err := openstack.NewBlockStorageV3(env.Login(t, gnc), gophercloud.EndpointOpts{Region: "TYO1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +279,7 @@ func TestIntegrationServicesImageData(t *testing.T) {
 	t.Parallel()
 	env := keystonetest.Load(t)
 	svc := env.Services(t)
-	pc := provider(t, env, env.Admin)
+	pc := env.Login(t, env.Admin)
 	data := make([]byte, 1<<20)
 	rng := rand.NewChaCha8([32]byte{'g', 'e', 'o'})
 	if _, err := rng.Read(data); err != nil {
